@@ -1,0 +1,3 @@
+import { apiApp } from "./app";
+
+export default apiApp;

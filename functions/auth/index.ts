@@ -1,0 +1,3 @@
+import { authApp } from "./app";
+
+export default authApp;

@@ -1,0 +1,3 @@
+import { pipelineApp } from "./app";
+
+export default pipelineApp;

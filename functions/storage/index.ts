@@ -1,0 +1,3 @@
+import { storageApp } from "./app";
+
+export default storageApp;

@@ -1,0 +1,3 @@
+import { webApp } from "./app";
+
+export default webApp;

@@ -1,0 +1,75 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { FunctionName } from "../config/functions";
+import type { AppEnv } from "./context";
+import { HttpError } from "./errors";
+import { appConfig } from "./middleware/app-config";
+import { bodyLimit } from "./middleware/body-limit";
+import { requireJsonBody } from "./middleware/content-type";
+import { database } from "./middleware/database";
+import { notFoundOrMethodNotAllowed, onError } from "./middleware/error-handler";
+import { requestId } from "./middleware/request-id";
+import { securityHeaders } from "./middleware/security-headers";
+
+export interface FunctionAppOptions {
+  /** Largest JSON body accepted (bytes). */
+  bodyLimitBytes?: number;
+  /** Paths taking multipart/form-data instead of JSON. */
+  multipartPaths?: readonly RegExp[];
+  /** Open a per-request database client (functions that touch Postgres). */
+  usesDatabase?: boolean;
+  /** CSP override (the web UI); APIs keep the locked-down default. */
+  contentSecurityPolicy?: string;
+  /** Cache-Control override; APIs keep no-store. */
+  cacheControl?: string;
+}
+
+/** Field-level validation errors: where and what, never the rejected value (it may be PHI). */
+export function validationDetails(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>) {
+  return {
+    fields: issues.map((issue) => ({
+      field: issue.path.map(String).join(".") || "(body)",
+      message: issue.message,
+    })),
+  };
+}
+
+/**
+ * The shared Hono plumbing of every function: request id, security headers, config
+ * validation, body limit, JSON-only bodies, per-request DB client, JSON errors, 404/405.
+ * Each function adds only its routes.
+ */
+export function createFunctionApp(functionName: FunctionName, options: FunctionAppOptions = {}) {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const names = validationDetails(result.error.issues)
+          .fields.map((f) => f.field)
+          .join(", ");
+        throw new HttpError(
+          "validation_failed",
+          `Invalid ${names}.`,
+          validationDetails(result.error.issues),
+        );
+      }
+    },
+  });
+  app.use(requestId());
+  // HSTS is always sent: browsers ignore it over plain http (RFC 6797 8.1), so local
+  // development is unaffected while every https deployment gets it.
+  app.use(
+    securityHeaders({
+      hsts: true,
+      ...(options.contentSecurityPolicy ? { contentSecurityPolicy: options.contentSecurityPolicy } : {}),
+      ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+    }),
+  );
+  app.use(appConfig(functionName));
+  app.use(bodyLimit(options.bodyLimitBytes));
+  app.use(requireJsonBody({ multipartPaths: options.multipartPaths ?? [] }));
+  if (options.usesDatabase) app.use(database());
+  app.onError(onError);
+  app.notFound(notFoundOrMethodNotAllowed(app));
+  return app;
+}
+
+export type FunctionApp = ReturnType<typeof createFunctionApp>;

@@ -1,0 +1,21 @@
+/**
+ * Environment for functions under test: test mode, fixed throwaway keys (never used
+ * outside tests), and the test database. Key material is 32 random-looking bytes.
+ */
+const TEST_KEY = (label: string) =>
+  `${label}:${btoa(Array.from({ length: 32 }, (_, i) => String.fromCharCode((i * 37 + label.length * 11) % 256)).join("")).replace(/=+$/, "")}`;
+
+export function testEnv(databaseUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    APP_ENV: "test",
+    HIPAA_MODE: "false",
+    DATABASE_URL: databaseUrl,
+    AUDIT_KEYS: TEST_KEY("audit1"),
+    SESSION_KEYS: TEST_KEY("sess1"),
+    PASSWORD_PEPPER_KEYS: TEST_KEY("pep1"),
+    MFA_ENCRYPTION_KEYS: TEST_KEY("mfa1"),
+    API_KEY_HMAC_KEYS: TEST_KEY("apik1"),
+    SHARE_LINK_KEYS: TEST_KEY("share1"),
+    ...overrides,
+  };
+}
