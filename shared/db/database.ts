@@ -71,7 +71,7 @@ export function databaseFromSql(sql: Sql): Database {
     return result as T;
   }
   return {
-    withTenant(scope, fn) {
+    async withTenant(scope, fn) {
       if (!UUID.test(scope.tenantId)) throw new TypeError("tenantId must be a uuid");
       return run({ tenantId: scope.tenantId, actorId: scope.actorId ?? "", requestId: scope.requestId }, fn);
     },
