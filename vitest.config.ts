@@ -29,7 +29,12 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["shared/**/*.test.ts", "scripts/**/*.test.ts", "test/**/*.test.ts", "functions/**/*.test.ts"],
+          include: [
+            "shared/**/*.test.ts",
+            "scripts/**/*.test.ts",
+            "test/**/*.test.ts",
+            "functions/**/*.test.ts",
+          ],
           exclude: ["**/*.db.test.ts", "**/*.workers.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
           testTimeout: 30_000,
         },

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { connect } from "../shared/db/database";
 import { applyMigrations, MigrationError } from "../shared/db/migrate";
-import { UsageError, loadEnvFile, runCli } from "./lib/cli";
+import { loadEnvFile, runCli, UsageError } from "./lib/cli";
 import { readMigrations } from "./lib/migrations-dir";
 
 await runCli(async () => {

@@ -31,10 +31,18 @@ describe.each(FUNCTIONS)("$name function (workerd)", ({ name, app, health }) => 
   });
 
   it("answers unknown API paths and bad methods with the JSON error contract", async () => {
-    const res = await app.request(`${health}/nope/deeper`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }, bindings);
+    const res = await app.request(
+      `${health}/nope/deeper`,
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" },
+      bindings,
+    );
     expect([404, 405]).toContain(res.status);
     const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
-    expect(body.error).toEqual({ code: expect.any(String), message: expect.any(String), requestId: res.headers.get("X-Request-Id") });
+    expect(body.error).toEqual({
+      code: expect.any(String),
+      message: expect.any(String),
+      requestId: res.headers.get("X-Request-Id"),
+    });
   });
 
   it("refuses to serve in prod mode without its secrets (503, settings named only in logs)", async () => {
@@ -49,14 +57,21 @@ describe.each(FUNCTIONS)("$name function (workerd)", ({ name, app, health }) => 
   });
 
   it("refuses a dev convenience in prod even when all secrets are present", async () => {
-    const res = await app.request(health, {}, { ...bindings, APP_ENV: "prod", PHI_PROCESSORS: "none", DEV_SEED_DEMO: "true" });
+    const res = await app.request(
+      health,
+      {},
+      { ...bindings, APP_ENV: "prod", PHI_PROCESSORS: "none", DEV_SEED_DEMO: "true" },
+    );
     expect(res.status).toBe(503);
   });
 });
 
 describe("web function", () => {
   it("serves the UI with a CSP that forbids inline script", async () => {
-    const assets = { fetch: async () => new Response("<!doctype html><title>MedCHR</title>", { headers: { "Content-Type": "text/html" } }) };
+    const assets = {
+      fetch: async () =>
+        new Response("<!doctype html><title>MedCHR</title>", { headers: { "Content-Type": "text/html" } }),
+    };
     const res = await webApp.request("/", {}, { ...bindings, ASSETS: assets });
     expect(res.status).toBe(200);
     const csp = res.headers.get("Content-Security-Policy") ?? "";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { experimental_readRawConfig } from "wrangler";
 import { REPO_ROOT } from "../scripts/lib/migrations-dir";
 import { FUNCTION_NAMES } from "../shared/config/functions";
-import { ROUTE_TABLE, functionForPath } from "../shared/http/route-table";
+import { functionForPath, ROUTE_TABLE } from "../shared/http/route-table";
 
 interface RawEnv {
   name?: string;
@@ -45,7 +45,9 @@ describe("wrangler.toml", () => {
       }
     }
     for (const entry of ROUTE_TABLE) {
-      const routes = (raw.env[entry.function]!.routes ?? []).map((r) => r.pattern.slice(r.pattern.indexOf("/")));
+      const routes = (raw.env[entry.function]!.routes ?? []).map((r) =>
+        r.pattern.slice(r.pattern.indexOf("/")),
+      );
       expect(routes, `${entry.pattern} has no route in [env.${entry.function}]`).toContain(entry.pattern);
     }
   });

@@ -14,7 +14,8 @@ export function buildApiApp() {
     info: {
       title: "MedCHR API",
       version: "1.0.0",
-      description: "Patients, documents, pipeline jobs and Client Health Reports. Errors: {error:{code,message,requestId}}.",
+      description:
+        "Patients, documents, pipeline jobs and Client Health Reports. Errors: {error:{code,message,requestId}}.",
     },
   });
   return app;

@@ -3,7 +3,7 @@
  * give in production. Sends each request to the function that owns its path.
  * Not deployed: in production Cloudflare's routes do this job.
  */
-import { type FunctionName } from "../../shared/config/functions";
+import type { FunctionName } from "../../shared/config/functions";
 import { functionForPath } from "../../shared/http/route-table";
 
 type Bindings = Record<`FN_${Uppercase<FunctionName>}`, { fetch(request: Request): Promise<Response> }>;

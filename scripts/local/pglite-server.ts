@@ -17,12 +17,19 @@ export interface LocalPostgres {
  * code path runs unchanged. Every socket connection is the superuser whatever user it
  * names; request code is confined by SET LOCAL ROLE medchr_app, as in production.
  */
-export async function startLocalPostgres(options: { dataDir?: string; port?: number } = {}): Promise<LocalPostgres> {
+export async function startLocalPostgres(
+  options: { dataDir?: string; port?: number } = {},
+): Promise<LocalPostgres> {
   const db = await PGlite.create({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     extensions: { vector },
   });
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: options.port ?? 0, maxConnections: 100 });
+  const server = new PGLiteSocketServer({
+    db,
+    host: "127.0.0.1",
+    port: options.port ?? 0,
+    maxConnections: 100,
+  });
   await server.start();
   // getServerConn() answers "host:port" with the port the OS picked.
   const port = Number(server.getServerConn().split(":").pop());

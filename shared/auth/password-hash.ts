@@ -1,5 +1,5 @@
 import bcrypt from "bcryptjs";
-import { type KeyRing, activeKey, encodeBase64Url } from "../config/key-ring";
+import { activeKey, encodeBase64Url, type KeyRing } from "../config/key-ring";
 
 /**
  * bcrypt cost 12: OWASP Password Storage Cheat Sheet minimum for bcrypt is 10; 12 costs
@@ -15,20 +15,30 @@ export const BCRYPT_COST = 12;
  */
 const PREFIX = "pbh1";
 
-async function pepper(password: string, key: Uint8Array): Promise<string> {
-  const hmacKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+async function pepper(password: string, key: Uint8Array<ArrayBuffer>): Promise<string> {
+  const hmacKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const mac = await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(password.normalize("NFC")));
   return encodeBase64Url(new Uint8Array(mac));
 }
 
-export async function hashPassword(password: string, pepperKeys: KeyRing, cost: number = BCRYPT_COST): Promise<string> {
+export async function hashPassword(
+  password: string,
+  pepperKeys: KeyRing,
+  cost: number = BCRYPT_COST,
+): Promise<string> {
   const { keyId, key } = activeKey(pepperKeys);
   const hashed = await bcrypt.hash(await pepper(password, key), cost);
   return `${PREFIX}$${keyId}$${hashed}`;
 }
 
 /** Constant work whatever the input: a malformed or unknown-key hash still costs a bcrypt compare. */
-export async function verifyPassword(password: string, stored: string | null, pepperKeys: KeyRing): Promise<boolean> {
+export async function verifyPassword(
+  password: string,
+  stored: string | null,
+  pepperKeys: KeyRing,
+): Promise<boolean> {
   const [prefix, keyId, ...rest] = (stored ?? "").split("$");
   // "pbh1$kid$$2b$12$..." splits into ["pbh1", "kid", "", "2b", ...]: rejoin the bcrypt part.
   const bcryptHash = rest.join("$");

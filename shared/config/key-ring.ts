@@ -7,7 +7,7 @@
 export interface KeyRing {
   readonly purpose: string;
   readonly activeKeyId: string;
-  readonly keys: ReadonlyMap<string, Uint8Array>;
+  readonly keys: ReadonlyMap<string, Uint8Array<ArrayBuffer>>;
 }
 
 /**
@@ -17,7 +17,7 @@ export interface KeyRing {
 export const MIN_KEY_BYTES = 32;
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
-export function decodeBase64Url(value: string): Uint8Array | null {
+export function decodeBase64Url(value: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_\-+/]*={0,2}$/.test(value)) return null;
   const normalized = value.replace(/-/g, "+").replace(/_/g, "/");
   try {
@@ -44,7 +44,7 @@ export function parseKeyRing(
 ): { ring?: KeyRing; problems: string[] } {
   if (raw === undefined || raw.trim() === "") return { problems: [`${purpose} is missing`] };
   const problems: string[] = [];
-  const keys = new Map<string, Uint8Array>();
+  const keys = new Map<string, Uint8Array<ArrayBuffer>>();
   let activeKeyId = "";
   for (const [index, entry] of raw.split(",").entries()) {
     const separator = entry.indexOf(":");
@@ -74,7 +74,8 @@ export function parseKeyRing(
     if (index === 0) activeKeyId = kid;
     keys.set(kid, bytes);
   }
-  if (problems.length > 0 || !activeKeyId) return { problems: problems.length ? problems : [`${purpose} is empty`] };
+  if (problems.length > 0 || !activeKeyId)
+    return { problems: problems.length ? problems : [`${purpose} is empty`] };
   return { ring: { purpose, activeKeyId, keys }, problems };
 }
 
@@ -84,7 +85,7 @@ export function isWeakKey(bytes: Uint8Array): boolean {
   return new Set(bytes).size < 8;
 }
 
-export function activeKey(ring: KeyRing): { keyId: string; key: Uint8Array } {
+export function activeKey(ring: KeyRing): { keyId: string; key: Uint8Array<ArrayBuffer> } {
   const key = ring.keys.get(ring.activeKeyId);
   if (!key) throw new Error(`key ring ${ring.purpose} has no active key`);
   return { keyId: ring.activeKeyId, key };

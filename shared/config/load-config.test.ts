@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { encodeBase64Url } from "./key-ring";
 import { FUNCTION_NAMES, FUNCTION_REQUIREMENTS, type FunctionName } from "./functions";
+import { encodeBase64Url } from "./key-ring";
 import { loadConfig } from "./load-config";
 
 const strongKey = (kid: string) =>
@@ -13,7 +13,10 @@ function prodEnv(fn: FunctionName): Record<string, string> {
   const env: Record<string, string> = { APP_ENV: "prod", HIPAA_MODE: "true", PHI_PROCESSORS: "none" };
   for (const ring of req.keyRings) env[ring] = strongKey("k1");
   for (const secret of [...req.secrets, ...req.strictSecrets]) {
-    env[secret] = secret === "DATABASE_URL" ? "postgres://medchr_login:pw@db.example.org:6543/postgres?sslmode=require" : strongSecret;
+    env[secret] =
+      secret === "DATABASE_URL"
+        ? "postgres://medchr_login:pw@db.example.org:6543/postgres?sslmode=require"
+        : strongSecret;
   }
   return env;
 }
@@ -41,7 +44,7 @@ describe.each(FUNCTION_NAMES)("config of %s", (fn) => {
   });
 
   it("refuses a weak key and a dev convenience in prod, naming each", () => {
-    const env = { ...prodEnv(fn), DEV_SEED_DEMO: "true" };
+    const env: Record<string, string> = { ...prodEnv(fn), DEV_SEED_DEMO: "true" };
     const ring = FUNCTION_REQUIREMENTS[fn].keyRings[0];
     if (ring) env[ring] = "k1:c2hvcnQ";
     const problems = problemsOf(fn, env);
@@ -66,7 +69,13 @@ describe("config rules", () => {
   });
 
   it("dev mode tolerates short keys and dev conveniences", () => {
-    const env = { ...prodEnv("api"), APP_ENV: "dev", HIPAA_MODE: "false", AUDIT_KEYS: "k1:c2hvcnQ", DEV_SEED_DEMO: "true" };
+    const env = {
+      ...prodEnv("api"),
+      APP_ENV: "dev",
+      HIPAA_MODE: "false",
+      AUDIT_KEYS: "k1:c2hvcnQ",
+      DEV_SEED_DEMO: "true",
+    };
     expect(problemsOf("api", env)).toEqual([]);
   });
 

@@ -1,6 +1,11 @@
 import { z } from "zod";
-import { type Result, err, ok } from "../core/result";
-import { FUNCTION_REQUIREMENTS, type FunctionName, type KeyRingSetting, type SecretSetting } from "./functions";
+import { err, ok, type Result } from "../core/result";
+import {
+  FUNCTION_REQUIREMENTS,
+  type FunctionName,
+  type KeyRingSetting,
+  type SecretSetting,
+} from "./functions";
 import { type KeyRing, parseKeyRing } from "./key-ring";
 
 /**

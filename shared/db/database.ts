@@ -58,7 +58,10 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
 }
 
 export function databaseFromSql(sql: Sql): Database {
-  async function run<T>(settings: { tenantId: string; actorId: string; requestId: string }, fn: (tx: Tx) => Promise<T>) {
+  async function run<T>(
+    settings: { tenantId: string; actorId: string; requestId: string },
+    fn: (tx: Tx) => Promise<T>,
+  ) {
     const result = await sql.begin(async (tx) => {
       // One round trip; set_config('role', ..., true) is SET LOCAL ROLE.
       await tx`select

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startLocalPostgres } from "../../scripts/local/pglite-server";
 import { readMigrations } from "../../scripts/lib/migrations-dir";
+import { startLocalPostgres } from "../../scripts/local/pglite-server";
 import { connect } from "./database";
-import { MigrationError, applyMigrations, parseMigration } from "./migrate";
+import { applyMigrations, MigrationError, parseMigration } from "./migrate";
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -43,7 +43,9 @@ describe("applyMigrations", () => {
     );
     const extra = await parseMigration("29990101000000_later.sql", "create table medchr_meta.later (x int);");
     await expect(applyMigrations(sql, [...edited, extra])).rejects.toThrow(/was edited after it was applied/);
-    const [later] = await sql<{ exists: boolean }[]>`select to_regclass('medchr_meta.later') is not null as exists`;
+    const [later] = await sql<
+      { exists: boolean }[]
+    >`select to_regclass('medchr_meta.later') is not null as exists`;
     expect(later!.exists).toBe(false);
   });
 

@@ -28,7 +28,8 @@ export async function sha256Hex(text: string): Promise<string> {
 
 export async function parseMigration(fileName: string, sql: string): Promise<Migration> {
   const match = FILE_PATTERN.exec(fileName);
-  if (!match) throw new MigrationError(`migration file name "${fileName}" must look like 20260101120000_name.sql`);
+  if (!match)
+    throw new MigrationError(`migration file name "${fileName}" must look like 20260101120000_name.sql`);
   return { version: match[1]!, name: match[2]!, sql, sha256: await sha256Hex(sql) };
 }
 
@@ -100,7 +101,8 @@ export async function applyMigrations(
           select sha256 from medchr_meta.schema_migrations where version = ${m.version}`;
         if (again) {
           await reserved.unsafe("rollback");
-          if (again.sha256 !== m.sha256) throw new MigrationError(`migration ${m.version}_${m.name} changed underneath`);
+          if (again.sha256 !== m.sha256)
+            throw new MigrationError(`migration ${m.version}_${m.name} changed underneath`);
           skipped++;
           onEvent({ type: "skipped", migration: m });
           continue;

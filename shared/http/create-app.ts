@@ -24,7 +24,9 @@ export interface FunctionAppOptions {
 }
 
 /** Field-level validation errors: where and what, never the rejected value (it may be PHI). */
-export function validationDetails(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>) {
+export function validationDetails(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+) {
   return {
     fields: issues.map((issue) => ({
       field: issue.path.map(String).join(".") || "(body)",
@@ -45,11 +47,7 @@ export function createFunctionApp(functionName: FunctionName, options: FunctionA
         const names = validationDetails(result.error.issues)
           .fields.map((f) => f.field)
           .join(", ");
-        throw new HttpError(
-          "validation_failed",
-          `Invalid ${names}.`,
-          validationDetails(result.error.issues),
-        );
+        throw new HttpError("validation_failed", `Invalid ${names}.`, validationDetails(result.error.issues));
       }
     },
   });

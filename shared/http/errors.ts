@@ -60,5 +60,7 @@ export function toHttpError(error: DomainError): HttpError {
 }
 
 export function errorBody(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorBody {
-  return { error: details === undefined ? { code, message, requestId } : { code, message, requestId, details } };
+  return {
+    error: details === undefined ? { code, message, requestId } : { code, message, requestId, details },
+  };
 }

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { KeyRing } from "../config/key-ring";
-import { type Result, err, ok } from "../core/result";
-import { type Sql, APP_ROLE } from "../db/database";
 import { hashPassword } from "../auth/password-hash";
+import type { KeyRing } from "../config/key-ring";
+import { err, ok, type Result } from "../core/result";
+import { APP_ROLE, type Sql } from "../db/database";
 
 export const BootstrapTenantInput = z.object({
   tenantName: z.string().trim().min(1).max(200),
@@ -29,7 +29,8 @@ export function generatePassword(length = 20): string {
     crypto.getRandomValues(bytes);
     for (const b of bytes) {
       // Rejection sampling: no modulo bias.
-      if (b < 256 - (256 % PASSWORD_ALPHABET.length) && out.length < length) out.push(PASSWORD_ALPHABET[b % PASSWORD_ALPHABET.length]!);
+      if (b < 256 - (256 % PASSWORD_ALPHABET.length) && out.length < length)
+        out.push(PASSWORD_ALPHABET[b % PASSWORD_ALPHABET.length]!);
     }
   }
   return out.join("");
@@ -47,7 +48,10 @@ export async function bootstrapTenant(
 ): Promise<Result<BootstrappedTenant>> {
   const parsed = BootstrapTenantInput.safeParse(input);
   if (!parsed.success) {
-    return err({ code: "invalid_input", message: `Invalid ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}.` });
+    return err({
+      code: "invalid_input",
+      message: `Invalid ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}.`,
+    });
   }
   const data = parsed.data;
   const adminPassword = generatePassword();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRlsViolations, findRoleViolations } from "../helpers/rls-catalog";
-import { type TestDatabase, createTenant, startTestDatabase } from "../helpers/test-database";
+import { createTenant, startTestDatabase, type TestDatabase } from "../helpers/test-database";
 
 let t: TestDatabase;
 let tenantA: string;
@@ -39,8 +39,10 @@ describe("catalog: every tenant table is isolated", () => {
 
   it("runs request code as a role that is neither superuser nor BYPASSRLS", async () => {
     expect(await findRoleViolations(t.owner)).toEqual([]);
-    const [who] = await t.db.withTenant({ tenantId: tenantA, requestId: "req-rls-1" }, async (tx) =>
-      tx<{ user: string; super: string; bypass: boolean }[]>`
+    const [who] = await t.db.withTenant(
+      { tenantId: tenantA, requestId: "req-rls-1" },
+      async (tx) =>
+        tx<{ user: string; super: string; bypass: boolean }[]>`
         select current_user as user, current_setting('is_superuser') as super,
                (select rolbypassrls from pg_roles where rolname = current_user) as bypass`,
     );
@@ -49,31 +51,33 @@ describe("catalog: every tenant table is isolated", () => {
 
   it("the check itself goes red on a table without FORCE RLS, without policy, or without a tenant index", async () => {
     const before = await findRlsViolations(t.owner);
-    await t.owner.begin(async (tx) => {
-      await tx`create table medchr.leaky (id uuid primary key, tenant_id uuid not null)`;
-      await tx`alter table medchr.leaky enable row level security`;
-      const found = await findRlsViolations(tx as never);
-      expect(found).toEqual(
-        expect.arrayContaining([
-          { table: "medchr.leaky", problem: "row level security is not forced" },
-          { table: "medchr.leaky", problem: "has no policy" },
-        ]),
-      );
-      await tx`alter table medchr.users no force row level security`;
-      expect(await findRlsViolations(tx as never)).toContainEqual({
-        table: "medchr.users",
-        problem: "row level security is not forced",
+    await t.owner
+      .begin(async (tx) => {
+        await tx`create table medchr.leaky (id uuid primary key, tenant_id uuid not null)`;
+        await tx`alter table medchr.leaky enable row level security`;
+        const found = await findRlsViolations(tx as never);
+        expect(found).toEqual(
+          expect.arrayContaining([
+            { table: "medchr.leaky", problem: "row level security is not forced" },
+            { table: "medchr.leaky", problem: "has no policy" },
+          ]),
+        );
+        await tx`alter table medchr.users no force row level security`;
+        expect(await findRlsViolations(tx as never)).toContainEqual({
+          table: "medchr.users",
+          problem: "row level security is not forced",
+        });
+        await tx`create table medchr.globalish (id uuid primary key)`;
+        expect(await findRlsViolations(tx as never)).toContainEqual({
+          table: "medchr.globalish",
+          problem: "has no tenant_id and is not a reviewed global table",
+        });
+        await tx`rollback`.catch(() => {});
+        throw new Error("rollback");
+      })
+      .catch((e: Error) => {
+        if (e.message !== "rollback") throw e;
       });
-      await tx`create table medchr.globalish (id uuid primary key)`;
-      expect(await findRlsViolations(tx as never)).toContainEqual({
-        table: "medchr.globalish",
-        problem: "has no tenant_id and is not a reviewed global table",
-      });
-      await tx`rollback`.catch(() => {});
-      throw new Error("rollback");
-    }).catch((e: Error) => {
-      if (e.message !== "rollback") throw e;
-    });
     expect(await findRlsViolations(t.owner)).toEqual(before);
   });
 });
@@ -94,9 +98,11 @@ describe("with no tenant set", () => {
         tx.unsafe(`insert into ${table} (tenant_id) values ($1)`, [tenantA]),
       );
       await expect(attempt, table).rejects.toMatchObject({ code: "42501" });
-      const updated = await t.db.withoutTenant({ requestId: "req-rls-4" }, (tx) =>
-        tx.unsafe(`update ${table} set tenant_id = tenant_id`),
-      ).catch((e: { code: string }) => e);
+      const updated = await t.db
+        .withoutTenant({ requestId: "req-rls-4" }, (tx) =>
+          tx.unsafe(`update ${table} set tenant_id = tenant_id`),
+        )
+        .catch((e: { code: string }) => e);
       // Either refused outright (no privilege) or it matched nothing.
       if (Array.isArray(updated)) expect((updated as unknown as { count: number }).count).toBe(0);
       else expect(updated).toMatchObject({ code: "42501" });
@@ -106,40 +112,50 @@ describe("with no tenant set", () => {
 
 describe("with a tenant set", () => {
   it("sees only its own rows", async () => {
-    const rows = await t.db.withTenant({ tenantId: tenantA, requestId: "req-rls-5" }, (tx) =>
-      tx<{ family_name: string; tenant_id: string }[]>`select family_name, tenant_id from medchr.patients`,
+    const rows = await t.db.withTenant(
+      { tenantId: tenantA, requestId: "req-rls-5" },
+      (tx) =>
+        tx<{ family_name: string; tenant_id: string }[]>`select family_name, tenant_id from medchr.patients`,
     );
     expect(rows.map((r) => r.family_name)).toEqual(["Patienta"]);
-    const tenants = await t.db.withTenant({ tenantId: tenantA, requestId: "req-rls-6" }, (tx) =>
-      tx<{ id: string }[]>`select id from medchr.tenants`,
+    const tenants = await t.db.withTenant(
+      { tenantId: tenantA, requestId: "req-rls-6" },
+      (tx) => tx<{ id: string }[]>`select id from medchr.tenants`,
     );
     expect(tenants.map((r) => r.id)).toEqual([tenantA]);
   });
 
   it("cannot write a row into another tenant", async () => {
-    const attempt = t.db.withTenant({ tenantId: tenantA, requestId: "req-rls-7" }, (tx) =>
-      tx`insert into medchr.patients (tenant_id, given_name, family_name) values (${tenantB}, 'X', 'Y')`,
+    const attempt = t.db.withTenant(
+      { tenantId: tenantA, requestId: "req-rls-7" },
+      (tx) =>
+        tx`insert into medchr.patients (tenant_id, given_name, family_name) values (${tenantB}, 'X', 'Y')`,
     );
     await expect(attempt).rejects.toMatchObject({ code: "42501" });
   });
 
   it("cannot move its own row to another tenant, nor touch the other tenant's rows", async () => {
-    const move = t.db.withTenant({ tenantId: tenantA, requestId: "req-rls-8" }, (tx) =>
-      tx`update medchr.patients set tenant_id = ${tenantB}`,
+    const move = t.db.withTenant(
+      { tenantId: tenantA, requestId: "req-rls-8" },
+      (tx) => tx`update medchr.patients set tenant_id = ${tenantB}`,
     );
     await expect(move).rejects.toMatchObject({ code: "42501" });
-    const deleted = await t.db.withTenant({ tenantId: tenantA, requestId: "req-rls-9" }, (tx) =>
-      tx`delete from medchr.patients where mrn = 'MRN-b'`,
+    const deleted = await t.db.withTenant(
+      { tenantId: tenantA, requestId: "req-rls-9" },
+      (tx) => tx`delete from medchr.patients where mrn = 'MRN-b'`,
     );
     expect(deleted.count).toBe(0);
-    const [still] = await t.owner<{ n: number }[]>`select count(*)::int as n from medchr.patients where mrn = 'MRN-b'`;
+    const [still] = await t.owner<
+      { n: number }[]
+    >`select count(*)::int as n from medchr.patients where mrn = 'MRN-b'`;
     expect(still!.n).toBe(1);
   });
 
   it("settings are transaction-local: nothing carries over to the next transaction", async () => {
     await t.db.withTenant({ tenantId: tenantA, requestId: "req-rls-10" }, async () => {});
-    const [row] = await t.db.withoutTenant({ requestId: "req-rls-11" }, (tx) =>
-      tx<{ tenant: string | null }[]>`select medchr.current_tenant_id()::text as tenant`,
+    const [row] = await t.db.withoutTenant(
+      { requestId: "req-rls-11" },
+      (tx) => tx<{ tenant: string | null }[]>`select medchr.current_tenant_id()::text as tenant`,
     );
     expect(row!.tenant).toBeNull();
   });

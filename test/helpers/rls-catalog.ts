@@ -42,7 +42,9 @@ export async function findRlsViolations(owner: Sql): Promise<RlsViolation[]> {
     }
     if (!t.rls) violations.push({ table, problem: "row level security is not enabled" });
     if (!t.forced) violations.push({ table, problem: "row level security is not forced" });
-    const policies = await owner<{ cmd: string; qual: string | null; with_check: string | null; permissive: string }[]>`
+    const policies = await owner<
+      { cmd: string; qual: string | null; with_check: string | null; permissive: string }[]
+    >`
       select cmd, qual, with_check, permissive from pg_policies
       where schemaname = ${t.schema} and tablename = ${t.name}`;
     if (policies.length === 0) {
@@ -57,10 +59,16 @@ export async function findRlsViolations(owner: Sql): Promise<RlsViolation[]> {
     if (all.length === 0) violations.push({ table, problem: "no permissive policy for ALL commands" });
     for (const p of all) {
       if (!p.qual || !tenantExpr.test(p.qual)) {
-        violations.push({ table, problem: `USING does not compare ${key} to (select medchr.current_tenant_id())` });
+        violations.push({
+          table,
+          problem: `USING does not compare ${key} to (select medchr.current_tenant_id())`,
+        });
       }
       if (!p.with_check || !tenantExpr.test(p.with_check)) {
-        violations.push({ table, problem: `WITH CHECK does not compare ${key} to (select medchr.current_tenant_id())` });
+        violations.push({
+          table,
+          problem: `WITH CHECK does not compare ${key} to (select medchr.current_tenant_id())`,
+        });
       }
     }
     // Other permissive policies would be OR-ed in and could widen access.
@@ -85,7 +93,9 @@ export async function findRlsViolations(owner: Sql): Promise<RlsViolation[]> {
 /** Roles request code may run as: never superuser, never BYPASSRLS. */
 export async function findRoleViolations(owner: Sql): Promise<string[]> {
   const problems: string[] = [];
-  const roles = await owner<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean; rolinherit: boolean; rolcanlogin: boolean }[]>`
+  const roles = await owner<
+    { rolname: string; rolsuper: boolean; rolbypassrls: boolean; rolinherit: boolean; rolcanlogin: boolean }[]
+  >`
     select rolname, rolsuper, rolbypassrls, rolinherit, rolcanlogin from pg_roles
     where rolname in ('medchr_app', 'medchr_login')`;
   const byName = new Map(roles.map((r) => [r.rolname, r]));
@@ -99,6 +109,7 @@ export async function findRoleViolations(owner: Sql): Promise<string[]> {
     if (role.rolbypassrls) problems.push(`${name} can bypass RLS`);
   }
   if (byName.get("medchr_app")?.rolcanlogin) problems.push("medchr_app can log in");
-  if (byName.get("medchr_login")?.rolinherit) problems.push("medchr_login inherits privileges without SET ROLE");
+  if (byName.get("medchr_login")?.rolinherit)
+    problems.push("medchr_login inherits privileges without SET ROLE");
   return problems;
 }

@@ -1,6 +1,6 @@
-import { startLocalPostgres } from "../../scripts/local/pglite-server";
 import { readMigrations } from "../../scripts/lib/migrations-dir";
-import { type Sql, connect, databaseFromSql, type Database } from "../../shared/db/database";
+import { startLocalPostgres } from "../../scripts/local/pglite-server";
+import { connect, type Database, databaseFromSql, type Sql } from "../../shared/db/database";
 import { applyMigrations } from "../../shared/db/migrate";
 
 export interface TestDatabase {

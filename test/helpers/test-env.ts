@@ -5,7 +5,10 @@
 const TEST_KEY = (label: string) =>
   `${label}:${btoa(Array.from({ length: 32 }, (_, i) => String.fromCharCode((i * 37 + label.length * 11) % 256)).join("")).replace(/=+$/, "")}`;
 
-export function testEnv(databaseUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function testEnv(
+  databaseUrl: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     APP_ENV: "test",
     HIPAA_MODE: "false",

@@ -2,9 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { FunctionName } from "../../config/functions";
 import type { FunctionApp } from "../create-app";
 
-export const HealthSchema = z
-  .object({ status: z.literal("ok"), function: z.string() })
-  .openapi("Health");
+export const HealthSchema = z.object({ status: z.literal("ok"), function: z.string() }).openapi("Health");
 
 export const healthRoute = (path: string) =>
   createRoute({

@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { onError } from "../error-handler";
 import { bodyLimit } from "./index";
 
-const app = new Hono().use(bodyLimit(1000)).post("/", async (c) => c.json({ size: (await c.req.text()).length }));
+const app = new Hono()
+  .use(bodyLimit(1000))
+  .post("/", async (c) => c.json({ size: (await c.req.text()).length }));
 app.onError(onError);
 
 describe("bodyLimit", () => {

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppConfig } from "../../../config/load-config";
-import { type Database, createDatabase } from "../../../db/database";
+import { createDatabase, type Database } from "../../../db/database";
 
 interface HyperdriveLike {
   connectionString: string;
@@ -16,7 +16,9 @@ export const database = () =>
     let opened: Database | undefined;
     const open = (): Database => {
       if (!opened) {
-        const hyperdrive = (c.env as Record<string, unknown> | undefined)?.HYPERDRIVE as HyperdriveLike | undefined;
+        const hyperdrive = (c.env as Record<string, unknown> | undefined)?.HYPERDRIVE as
+          | HyperdriveLike
+          | undefined;
         const url = hyperdrive?.connectionString ?? c.var.config.secrets.DATABASE_URL;
         if (!url) throw new Error("no database configured for this function");
         opened = createDatabase(url);

@@ -10,7 +10,7 @@ function buildApp() {
     await next();
   });
   app.get("/patients/:id", () => {
-    throw new Error("relation \"patients\" violates ... Jane Doe 1970-01-01");
+    throw new Error('relation "patients" violates ... Jane Doe 1970-01-01');
   });
   app.post("/patients", () => {
     throw new HttpError("conflict", "A patient with this MRN exists.");

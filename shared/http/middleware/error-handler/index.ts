@@ -1,12 +1,18 @@
-import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ERROR_STATUS, type ErrorCode, HttpError, errorBody } from "../../errors";
+import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from "../../errors";
 
 function requestIdOf(c: Context): string {
   return (c.get("requestId") as string | undefined) ?? "unknown";
 }
 
-function respond(c: Context, code: ErrorCode, message: string, details?: unknown, headers?: Record<string, string>) {
+function respond(
+  c: Context,
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+  headers?: Record<string, string>,
+) {
   const res = c.json(errorBody(code, message, requestIdOf(c), details), ERROR_STATUS[code]);
   for (const [name, value] of Object.entries(headers ?? {})) res.headers.set(name, value);
   return res;
@@ -53,7 +59,12 @@ export const onError: ErrorHandler = (error, c) => {
     return respond(c, code, SAFE_MESSAGES[code]);
   }
   console.error(
-    JSON.stringify({ level: "error", event: "unhandled_error", name: error?.name ?? "Error", requestId: requestIdOf(c) }),
+    JSON.stringify({
+      level: "error",
+      event: "unhandled_error",
+      name: error?.name ?? "Error",
+      requestId: requestIdOf(c),
+    }),
   );
   return respond(c, "internal_error", SAFE_MESSAGES.internal_error);
 };
@@ -62,7 +73,9 @@ export const onError: ErrorHandler = (error, c) => {
  * 404 or, when the path exists under another method, 405 with Allow (RFC 9110 15.5.6).
  * The route patterns are compiled once, at first use, from the app's own route table.
  */
-export function notFoundOrMethodNotAllowed(app: Hono<any, any, any>): NotFoundHandler {
+export function notFoundOrMethodNotAllowed(app: {
+  routes: ReadonlyArray<{ method: string; path: string }>;
+}): NotFoundHandler {
   let compiled: Array<{ method: string; pattern: RegExp }> | undefined;
   return (c) => {
     compiled ??= app.routes

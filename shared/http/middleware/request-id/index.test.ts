@@ -20,7 +20,9 @@ describe("requestId", () => {
   });
 
   it("replaces an id that could inject into logs", async () => {
-    const res = await app.request("/", { headers: { [REQUEST_ID_HEADER]: 'abc" level="error" patient="Jane Doe' } });
+    const res = await app.request("/", {
+      headers: { [REQUEST_ID_HEADER]: 'abc" level="error" patient="Jane Doe' },
+    });
     expect(res.headers.get(REQUEST_ID_HEADER)).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
