@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
  *  - unit:    plain Node (domain logic, middleware via app.request(), scripts)
  *  - db:      Node against PGlite with the real migrations (*.db.test.ts)
  *  - workers: the functions inside workerd (*.workers.test.ts), DB over TCP
+ *  - e2e:     the real `npm start` stack and Debian's Chromium (*.e2e.test.ts)
  */
 /**
  * Unhandled rejections raised inside postgres.js's Workers socket polyfill
@@ -73,6 +74,17 @@ export default defineConfig({
           globalSetup: ["./test/helpers/workers-global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.e2e.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // Each file starts a whole stack (wrangler + workerd + PGlite): one at a time.
+          fileParallelism: false,
         },
       },
     ],
