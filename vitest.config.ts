@@ -51,6 +51,8 @@ export default defineConfig({
           // PGlite is single-threaded per instance; a file gets its own instance, and
           // two cores run at most two at a time.
           maxWorkers: 2,
+          // Projects with different worker counts run as separate groups, in this order.
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -72,6 +74,7 @@ export default defineConfig({
           include: ["**/*.workers.test.ts"],
           exclude: ["**/node_modules/**"],
           globalSetup: ["./test/helpers/workers-global-setup.ts"],
+          sequence: { groupOrder: 2 },
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -85,6 +88,7 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Each file starts a whole stack (wrangler + workerd + PGlite): one at a time.
           fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

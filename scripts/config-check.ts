@@ -7,12 +7,13 @@
 import { parseArgs } from "node:util";
 import { FUNCTION_NAMES, type FunctionName } from "../shared/config/functions";
 import { loadConfig } from "../shared/config/load-config";
-import { UsageError, loadEnvFile, runCli } from "./lib/cli";
+import { loadEnvFile, runCli, UsageError } from "./lib/cli";
 
 await runCli(async () => {
   const { values } = parseArgs({ options: { function: { type: "string" }, "env-file": { type: "string" } } });
   const fn = values.function as FunctionName | undefined;
-  if (!fn || !FUNCTION_NAMES.includes(fn)) throw new UsageError(`--function must be one of ${FUNCTION_NAMES.join(", ")}`);
+  if (!fn || !FUNCTION_NAMES.includes(fn))
+    throw new UsageError(`--function must be one of ${FUNCTION_NAMES.join(", ")}`);
   loadEnvFile(values["env-file"]);
   const result = loadConfig(fn, process.env);
   if (!result.ok) {

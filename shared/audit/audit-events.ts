@@ -1,0 +1,301 @@
+import { z } from "zod";
+
+/**
+ * The audit event catalogue: one entry per `action`, each naming the resource type it is
+ * about and the only `details` it may carry (security-baseline "audit"; HIPAA 164.312(b)).
+ *
+ * Audit rows are kept for years, exported and read by auditors, so they must never carry
+ * PHI. `details` is therefore restricted, at the type level and again at run time, to ids
+ * (uuids), counts, enums (and sets of enum values) and booleans: there is deliberately no
+ * way to declare a free-text field. Names, emails, MRNs, notes and file names stay out.
+ *
+ * To add an event: add it to AUDIT_EVENT_SCHEMAS below with `auditEvent(action, resource,
+ * details)`. Never change the meaning of an existing action or detail field: stored events
+ * are hashed, and auditors compare old and new rows.
+ */
+
+/** Longest User-Agent kept; the column refuses more (migration audit_log). */
+export const MAX_USER_AGENT_CHARS = 512;
+
+export const AUDIT_OUTCOMES = ["SUCCESS", "DENIED", "FAILURE"] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+export const AUDIT_ACTOR_TYPES = ["user", "api_key", "system", "anonymous"] as const;
+export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
+
+export const AUDIT_RESOURCE_TYPES = [
+  "tenant",
+  "user",
+  "session",
+  "api_key",
+  "patient",
+  "document",
+  "job",
+  "audit_chain",
+] as const;
+export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
+
+/** Same rule as the column check: dotted lower-case, at least two parts. */
+export const AUDIT_ACTION_PATTERN = /^[a-z_]+(\.[a-z_]+)+$/;
+
+// ---------------------------------------------------------------------------------------
+// Detail field kinds. Only these may appear in `details`.
+
+/** A count or size: a non-negative safe integer (JSON numbers above 2^53 lose precision). */
+const count = () => z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A reference to another row: a uuid, never a natural key such as an MRN or an email. */
+const id = () => z.uuid();
+const flag = () => z.boolean();
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
+/** A set of enum values (e.g. which fields changed), at most as many as there are values. */
+const setOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .array(z.enum(values))
+    .max(values.length)
+    .refine((list) => new Set(list).size === list.length, "values must not repeat");
+
+type DetailScalar = z.ZodUUID | z.ZodNumber | z.ZodBoolean | z.ZodEnum;
+type DetailValue = DetailScalar | z.ZodArray<z.ZodEnum>;
+/** What a `details` shape may contain: ids, counts, enums, enum sets, booleans; optional or not. */
+type DetailField = DetailValue | z.ZodOptional<DetailValue>;
+export type DetailsShape = Record<string, DetailField>;
+
+// ---------------------------------------------------------------------------------------
+// Common fields.
+
+/** Request ids are generated or validated by the HTTP layer: short, no spaces. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** API keys are named by their public key id prefix, never by the secret. */
+const API_KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** System actors are named jobs or CLIs, e.g. "cron.retention", "cli.audit_verify". */
+const SYSTEM_ACTOR_PATTERN = /^[a-z][a-z0-9_.:-]{0,63}$/;
+
+const actorSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("user"), id: z.uuid() }),
+  z.strictObject({ type: z.literal("api_key"), id: z.string().regex(API_KEY_ID_PATTERN) }),
+  z.strictObject({ type: z.literal("system"), id: z.string().regex(SYSTEM_ACTOR_PATTERN) }),
+  z.strictObject({
+    type: z.literal("anonymous"),
+    id: z
+      .null()
+      .optional()
+      .transform(() => null),
+  }),
+]);
+
+// String.prototype.toWellFormed is ES2024; this is the same rule on UTF-16 code units.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * The User-Agent is the one client-chosen string we keep (ASVS 16.2.1 asks for "who, from
+ * where"). Stored as at most 512 characters (code points, as Postgres counts them), without
+ * control characters (Postgres text cannot hold NUL) and without lone surrogates (RFC 8785
+ * refuses them, and a cut surrogate pair would otherwise break hashing).
+ */
+export function normalizeUserAgent(value: string): string {
+  const cleaned = value.replace(LONE_SURROGATE, "\ufffd").replace(CONTROL_CHARACTERS, "");
+  return Array.from(cleaned).slice(0, MAX_USER_AGENT_CHARS).join("");
+}
+
+const commonFields = {
+  outcome: z.enum(AUDIT_OUTCOMES),
+  actor: actorSchema,
+  ip: z
+    .union([z.ipv4(), z.ipv6()])
+    .nullish()
+    .transform((v) => v ?? null),
+  userAgent: z
+    .string()
+    .nullish()
+    .transform((v) => (v == null ? null : normalizeUserAgent(v))),
+  requestId: z
+    .string()
+    .regex(REQUEST_ID_PATTERN)
+    .nullish()
+    .transform((v) => v ?? null),
+};
+
+/** One event schema: the action literal, its resource type, and strict details. */
+function auditEvent<const A extends string, const R extends AuditResourceType, const S extends DetailsShape>(
+  action: A,
+  resourceType: R,
+  details: S,
+) {
+  if (!AUDIT_ACTION_PATTERN.test(action))
+    throw new Error(`audit action "${action}" must be dotted lower-case`);
+  return z.strictObject({
+    action: z.literal(action),
+    ...commonFields,
+    resource: z.strictObject({
+      type: z.literal(resourceType),
+      // null when there is no single row (a list, a failed login for an unknown account).
+      id: z
+        .uuid()
+        .nullish()
+        .transform((v) => v ?? null),
+    }),
+    // `prefault` parses the default, so a missing details object still has to satisfy the shape.
+    details: z.strictObject(details).prefault({} as never),
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Enums used in details.
+
+export const USER_ROLES = ["admin", "clinician", "auditor"] as const;
+const USER_FIELDS = ["display_name", "role", "status", "email", "password"] as const;
+const TENANT_FIELDS = ["name", "email_domains"] as const;
+const PATIENT_FIELDS = [
+  "mrn",
+  "given_name",
+  "family_name",
+  "date_of_birth",
+  "sex",
+  "contact",
+  "notes",
+  "lifestyle",
+] as const;
+const LOGIN_METHODS = ["password", "sso"] as const;
+const LOGIN_FAILURE_REASONS = [
+  "unknown_account",
+  "bad_password",
+  "account_locked",
+  "account_disabled",
+  "rate_limited",
+  "sso_rejected",
+] as const;
+const MFA_FACTORS = ["totp", "recovery_code"] as const;
+const SESSION_REVOKE_REASONS = [
+  "logout",
+  "user_request",
+  "admin",
+  "user_disabled",
+  "rotation",
+  "idle_timeout",
+  "absolute_timeout",
+] as const;
+const API_KEY_SCOPES = ["read", "write", "admin"] as const;
+/** Upload allowlist as decided by magic bytes (security-baseline "uploads"). */
+const DOCUMENT_MEDIA_TYPES = [
+  "application/pdf",
+  "image/jpeg",
+  "image/png",
+  "image/tiff",
+  "text/plain",
+] as const;
+const JOB_KINDS = ["document.process", "chr.draft", "retention.export"] as const;
+export const AUDIT_CHAIN_FAILURE_REASONS = [
+  "hash_mismatch",
+  "broken_link",
+  "sequence_gap",
+  "head_mismatch",
+  "unknown_key",
+  "missing_head",
+] as const;
+
+// ---------------------------------------------------------------------------------------
+// The catalogue.
+
+const AUDIT_EVENT_SCHEMAS = [
+  auditEvent("tenant.create", "tenant", {}),
+  auditEvent("tenant.update", "tenant", { fields: setOf(TENANT_FIELDS) }),
+
+  auditEvent("user.create", "user", { role: oneOf(USER_ROLES) }),
+  auditEvent("user.update", "user", { fields: setOf(USER_FIELDS), role: oneOf(USER_ROLES).optional() }),
+  auditEvent("user.disable", "user", { sessionsRevoked: count() }),
+  auditEvent("user.login", "user", { method: oneOf(LOGIN_METHODS), mfa: flag() }),
+  // resource.id is null for an unknown account: the typed email is never recorded.
+  auditEvent("user.login_failed", "user", {
+    method: oneOf(LOGIN_METHODS),
+    reason: oneOf(LOGIN_FAILURE_REASONS),
+  }),
+  auditEvent("user.lockout", "user", { failures: count(), lockedSeconds: count() }),
+  auditEvent("user.logout", "session", {}),
+
+  auditEvent("mfa.enroll", "user", { factor: oneOf(MFA_FACTORS) }),
+  auditEvent("mfa.remove", "user", { factor: oneOf(MFA_FACTORS) }),
+  auditEvent("mfa.verify", "user", { factor: oneOf(MFA_FACTORS), stepUp: flag(), replay: flag() }),
+  auditEvent("mfa.lockout", "user", { failures: count(), lockedSeconds: count() }),
+
+  auditEvent("session.create", "session", { method: oneOf(LOGIN_METHODS), mfa: flag() }),
+  auditEvent("session.revoke", "session", { reason: oneOf(SESSION_REVOKE_REASONS), count: count() }),
+
+  auditEvent("api_key.create", "api_key", { scopes: setOf(API_KEY_SCOPES) }),
+  auditEvent("api_key.revoke", "api_key", {}),
+
+  auditEvent("patient.create", "patient", {}),
+  auditEvent("patient.list", "patient", { count: count() }),
+  auditEvent("patient.read", "patient", {}),
+  auditEvent("patient.update", "patient", { fields: setOf(PATIENT_FIELDS) }),
+  auditEvent("patient.delete", "patient", {}),
+
+  auditEvent("document.upload_url_issued", "document", {
+    patientId: id(),
+    mediaType: oneOf(DOCUMENT_MEDIA_TYPES),
+    sizeBytes: count(),
+  }),
+  auditEvent("document.register", "document", {
+    patientId: id(),
+    mediaType: oneOf(DOCUMENT_MEDIA_TYPES),
+    sizeBytes: count(),
+  }),
+  auditEvent("document.download_url_issued", "document", { patientId: id(), expiresInSeconds: count() }),
+  auditEvent("document.delete", "document", { patientId: id() }),
+
+  auditEvent("job.create", "job", {
+    kind: oneOf(JOB_KINDS),
+    patientId: id().optional(),
+    documentId: id().optional(),
+  }),
+
+  auditEvent("audit.verify", "audit_chain", {
+    eventsChecked: count(),
+    firstBadSeq: count().optional(),
+    reason: oneOf(AUDIT_CHAIN_FAILURE_REASONS).optional(),
+  }),
+] as const;
+
+export const auditEventSchema = z.discriminatedUnion("action", AUDIT_EVENT_SCHEMAS);
+
+/** What callers pass to appendAuditEvent (optional fields may be left out). */
+export type AuditEventInput = z.input<typeof auditEventSchema>;
+/** A validated event: every optional common field present (null when absent). */
+export type AuditEvent = z.output<typeof auditEventSchema>;
+export type AuditAction = AuditEvent["action"];
+
+export const AUDIT_ACTIONS: readonly AuditAction[] = AUDIT_EVENT_SCHEMAS.map((s) => s.shape.action.value);
+
+/** Exposed for the catalogue test, which checks every details field is an allowed kind. */
+export const AUDIT_EVENT_DEFINITIONS: readonly {
+  action: AuditAction;
+  resourceType: string;
+  details: z.ZodObject;
+}[] = AUDIT_EVENT_SCHEMAS.map((s) => ({
+  action: s.shape.action.value,
+  resourceType: s.shape.resource.shape.type.value,
+  details: s.shape.details.unwrap() as z.ZodObject,
+}));
+
+/**
+ * An event that does not match the catalogue is a programming error (a route passing the
+ * wrong details), not bad user input, so it throws. The message names paths and rules,
+ * never the offending values.
+ */
+export class InvalidAuditEventError extends Error {
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid audit event: ${issues.join("; ")}`);
+    this.name = "InvalidAuditEventError";
+    this.issues = issues;
+  }
+}
+
+export function parseAuditEvent(input: AuditEventInput): AuditEvent {
+  const parsed = auditEventSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new InvalidAuditEventError(
+    parsed.error.issues.map((issue) => `${issue.path.join(".") || "event"}: ${issue.message}`),
+  );
+}
