@@ -84,7 +84,8 @@ const [{ tenants }] = (await owner`select count(*)::int as tenants from medchr.t
   { tenants: number },
 ];
 if (tenants === 0) {
-  const pepper = parseKeyRing("PASSWORD_PEPPER_KEYS", secrets.PASSWORD_PEPPER_KEYS, { strict: false }).ring!;
+  const ring = (name: "PASSWORD_PEPPER_KEYS" | "AUDIT_KEYS") =>
+    parseKeyRing(name, secrets[name], { strict: false }).ring!;
   const seeded = await bootstrapTenant(
     owner,
     {
@@ -94,7 +95,8 @@ if (tenants === 0) {
       adminName: "Demo Admin",
       emailDomains: ["demo-clinic.example.org"],
     },
-    pepper,
+    { pepperKeys: ring("PASSWORD_PEPPER_KEYS"), auditKeys: ring("AUDIT_KEYS") },
+    { systemId: "dev.seed", requestId: "dev-seed" },
   );
   if (!seeded.ok) throw new Error(seeded.error.message);
   console.info(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { appendAuditEvent } from "../audit/append-audit-event";
 import { hashPassword } from "../auth/password-hash";
 import type { KeyRing } from "../config/key-ring";
 import { err, ok, type Result } from "../core/result";
@@ -44,7 +45,8 @@ export function generatePassword(length = 20): string {
 export async function bootstrapTenant(
   owner: Sql,
   input: BootstrapTenantInput,
-  pepperKeys: KeyRing,
+  keys: { pepperKeys: KeyRing; auditKeys: KeyRing },
+  actor: { systemId: string; requestId: string } = { systemId: "cli.bootstrap", requestId: "bootstrap" },
 ): Promise<Result<BootstrappedTenant>> {
   const parsed = BootstrapTenantInput.safeParse(input);
   if (!parsed.success) {
@@ -55,7 +57,7 @@ export async function bootstrapTenant(
   }
   const data = parsed.data;
   const adminPassword = generatePassword();
-  const passwordHash = await hashPassword(adminPassword, pepperKeys);
+  const passwordHash = await hashPassword(adminPassword, keys.pepperKeys);
   try {
     const result = await owner.begin(async (tx) => {
       const [tenant] = await tx<{ id: string }[]>`
@@ -65,10 +67,29 @@ export async function bootstrapTenant(
         returning id`;
       const tenantId = tenant!.id;
       await tx`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${tenantId}, true),
-        set_config('app.actor_id', 'system:bootstrap', true), set_config('app.request_id', 'bootstrap', true)`;
+        set_config('app.actor_id', ${actor.systemId}, true), set_config('app.request_id', ${actor.requestId}, true)`;
       const [user] = await tx<{ id: string }[]>`
         insert into medchr.users (tenant_id, email, display_name, role, password_hash)
         values (${tenantId}, ${data.adminEmail}, ${data.adminName}, 'admin', ${passwordHash}) returning id`;
+      const audit = {
+        outcome: "SUCCESS",
+        actor: { type: "system", id: actor.systemId },
+        ip: null,
+        userAgent: null,
+        requestId: actor.requestId,
+      } as const;
+      await appendAuditEvent(tx, keys.auditKeys, {
+        ...audit,
+        action: "tenant.create",
+        resource: { type: "tenant", id: tenantId },
+        details: {},
+      });
+      await appendAuditEvent(tx, keys.auditKeys, {
+        ...audit,
+        action: "user.create",
+        resource: { type: "user", id: user!.id },
+        details: { role: "admin" },
+      });
       return { tenantId, adminUserId: user!.id };
     });
     return ok({ ...result, adminPassword });

@@ -1,0 +1,49 @@
+import { env } from "cloudflare:workers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "../../shared/db/database";
+import { testEnv } from "../../test/helpers/test-env";
+import { DAILY_CRON, runScheduledJobs } from "./scheduled";
+
+const urls = env as unknown as { TEST_DATABASE_URL: string; TEST_OWNER_DATABASE_URL: string };
+const owner = connect(urls.TEST_OWNER_DATABASE_URL);
+let tenantId: string;
+
+beforeAll(async () => {
+  const [row] = await owner<{ id: string }[]>`
+    insert into medchr.tenants (name, slug) values ('Cron Clinic', ${`cron-${Date.now()}`}) returning id`;
+  tenantId = row!.id;
+});
+afterAll(() => owner.end());
+
+describe("cron function (workerd)", () => {
+  it("verifies every tenant's audit chain and records the verdict in the tenant's log", async () => {
+    await runScheduledJobs(DAILY_CRON, testEnv(urls.TEST_DATABASE_URL));
+    await runScheduledJobs(DAILY_CRON, testEnv(urls.TEST_DATABASE_URL));
+    const events = await owner<{ seq: string; action: string; outcome: string; details: string }[]>`
+      select seq, action, outcome, details::text as details from medchr.audit_events
+      where tenant_id = ${tenantId} order by seq`;
+    expect(events.map((e) => [Number(e.seq), e.action, e.outcome])).toEqual([
+      [1, "audit.verify", "SUCCESS"],
+      [2, "audit.verify", "SUCCESS"],
+    ]);
+    // The second run checked the first run's event.
+    expect(JSON.parse(events[1]!.details)).toEqual({ eventsChecked: 1 });
+  });
+
+  it("records a FAILURE naming the first bad sequence when the chain was tampered with", async () => {
+    await owner.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update medchr.audit_events set outcome = 'DENIED' where tenant_id = ${tenantId} and seq = 1`;
+    });
+    await runScheduledJobs(DAILY_CRON, testEnv(urls.TEST_DATABASE_URL));
+    const [last] = await owner<{ outcome: string; details: string }[]>`
+      select outcome, details::text as details from medchr.audit_events
+      where tenant_id = ${tenantId} order by seq desc limit 1`;
+    expect(last!.outcome).toBe("FAILURE");
+    expect(JSON.parse(last!.details)).toMatchObject({ firstBadSeq: 1, reason: "hash_mismatch" });
+  });
+
+  it("does nothing but log when its configuration is invalid", async () => {
+    await expect(runScheduledJobs(DAILY_CRON, { APP_ENV: "prod" })).resolves.toBeUndefined();
+  });
+});
