@@ -124,7 +124,7 @@ for (const fn of FUNCTION_NAMES) {
     ...Object.fromEntries(requirements.keyRings.map((ring) => [ring, secrets[ring]])),
   };
 }
-const configs = await writeLocalWranglerConfigs(vars);
+const configs = await writeLocalWranglerConfigs(vars, join(dataDir, "wrangler-config"));
 installSignalHandlers();
 
 step("starting every function in workerd (wrangler dev) ...");
@@ -165,19 +165,22 @@ wrangler.on("exit", (code) => {
 });
 
 const deadline = Date.now() + 120_000;
-while (Date.now() < deadline && !stopping) {
+let ready = false;
+while (Date.now() < deadline && !stopping && !ready) {
   try {
-    const res = await fetch(`${origin}/ready`);
-    if (res.ok) break;
+    ready = (await fetch(`${origin}/ready`)).ok;
   } catch {
     // not listening yet
   }
-  await new Promise((r) => setTimeout(r, 500));
+  if (!ready) await new Promise((r) => setTimeout(r, 500));
+}
+if (!ready && !stopping) {
+  console.error(`[medchr] ${origin}/ready did not answer 200 within 120 s; see the wrangler output above.`);
 }
 console.info(
   [
     "",
-    `  MedCHR is running at ${origin}`,
+    ready ? `  MedCHR is running at ${origin}` : `  MedCHR started at ${origin} but is NOT ready`,
     `    UI        ${origin}/`,
     `    health    ${origin}/health   ready ${origin}/ready`,
     `    API docs  ${origin}/api/v1/openapi.json`,

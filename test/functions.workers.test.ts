@@ -57,11 +57,17 @@ describe.each(FUNCTIONS)("$name function (workerd)", ({ name, app, health }) => 
   });
 
   it("refuses a dev convenience in prod even when all secrets are present", async () => {
-    const res = await app.request(
-      health,
-      {},
-      { ...bindings, APP_ENV: "prod", PHI_PROCESSORS: "none", DEV_SEED_DEMO: "true" },
-    );
+    const strictSecrets = {
+      QSTASH_TOKEN: "qstash-token-0123456789abcdefghijklmnop",
+      QSTASH_CURRENT_SIGNING_KEY: "sig-current-0123456789abcdefghijklmnop",
+      QSTASH_NEXT_SIGNING_KEY: "sig-next-0123456789abcdefghijklmnopqrs",
+      UPSTASH_REDIS_REST_TOKEN: "redis-token-0123456789abcdefghijklmnop",
+      SUPABASE_SERVICE_ROLE_KEY: "service-role-0123456789abcdefghijklmno",
+    };
+    const prod = { ...bindings, ...strictSecrets, APP_ENV: "prod", PHI_PROCESSORS: "none" };
+    // Control: the same environment without the dev flag serves, so the flag alone refuses.
+    expect((await app.request(health, {}, prod)).status).toBe(200);
+    const res = await app.request(health, {}, { ...prod, DEV_SEED_DEMO: "true" });
     expect(res.status).toBe(503);
   });
 });

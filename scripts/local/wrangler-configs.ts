@@ -20,15 +20,16 @@ interface RawEnv {
 /**
  * wrangler dev runs several Workers in one workerd only from separate config files, so
  * the local stack flattens each [env.<function>] of the one wrangler.toml into its own
- * file under .wrangler/local/, with dev vars and secrets added and zone routes removed.
+ * file in the stack's data folder, with dev vars and secrets added and zone routes removed.
  * Production keeps deploying from wrangler.toml itself.
  */
 export async function writeLocalWranglerConfigs(
   vars: Record<FunctionName, Record<string, string>>,
+  /** Per stack (inside its data folder): a running wrangler dev reloads its configs when they change. */
+  outDir: string,
 ): Promise<{ router: string; functions: Record<FunctionName, string> }> {
   const { rawConfig } = experimental_readRawConfig({ config: join(REPO_ROOT, "wrangler.toml") });
   const raw = rawConfig as RawEnv & { env?: Record<string, RawEnv> };
-  const outDir = join(REPO_ROOT, ".wrangler", "local");
   await mkdir(outDir, { recursive: true });
   const functions = {} as Record<FunctionName, string>;
   for (const fn of FUNCTION_NAMES) {

@@ -9,7 +9,7 @@
  * check that nothing of this run is left, and so cleanup can kill whatever survived.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,7 +142,11 @@ function signalGroup(pgid: number, signal: NodeJS.Signals) {
   }
 }
 
-function waitForExit(child: ChildProcess, exited: Promise<StackExit>, ms: number): Promise<StackExit | undefined> {
+function waitForExit(
+  child: ChildProcess,
+  exited: Promise<StackExit>,
+  ms: number,
+): Promise<StackExit | undefined> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
