@@ -1,0 +1,154 @@
+/**
+ * Document type, service date and facility from the document text. Type evidence is keyword based
+ * (report titles count most, section headings next); the service date follows the type-specific
+ * convention (collection date for labs, visit date for notes, discharge date, exam date, report date).
+ */
+import { findDates } from "./parse-clinical-date";
+import type { DocumentClassification, DocumentType } from "./schema";
+
+interface Evidence {
+  readonly re: RegExp;
+  readonly weight: number;
+}
+
+const TYPE_EVIDENCE: Readonly<Record<Exclude<DocumentType, "other">, readonly Evidence[]>> = {
+  lab_report: [
+    { re: /\b(?:laboratory|lab) (?:report|results?)\b/i, weight: 6 },
+    { re: /\bclinical laboratory\b/i, weight: 3 },
+    { re: /\bcollected\b|\bcollection (?:date|time)\b|\bdate collected\b/i, weight: 3 },
+    { re: /\breference (?:range|interval)\b|\bref\.? range\b/i, weight: 3 },
+    { re: /\bresult\s+(?:flag\s+)?units?\b/i, weight: 3 },
+    { re: /\blab(?:oratory)? director\b/i, weight: 2 },
+    { re: /\bspecimen\b.*\b(?:serum|plasma|blood|urine)\b/i, weight: 2 },
+  ],
+  clinic_note: [
+    {
+      re: /\b(?:office|clinic|outpatient|follow-?up|same-?day|new patient|primary care|telehealth|annual|wellness) visit\b/i,
+      weight: 6,
+    },
+    { re: /\bclinic note\b|\bprogress note\b|\boffice note\b|\bconsultation note\b/i, weight: 6 },
+    { re: /\bchief complaint\b|\breason for visit\b/i, weight: 3 },
+    { re: /\bhistory of present illness\b|\bHPI\b/, weight: 3 },
+    { re: /\bassessment (?:and|&|\/) plan\b/i, weight: 3 },
+    { re: /\b(?:visit date|date of service)\b/i, weight: 3 },
+    { re: /\breview of systems\b|\bphysical exam/i, weight: 2 },
+  ],
+  discharge_summary: [
+    { re: /\bdischarge summary\b/i, weight: 8 },
+    { re: /\bhospital course\b/i, weight: 4 },
+    { re: /\bdischarge (?:diagnos[ie]s|medications|instructions|vitals)\b/i, weight: 3 },
+    { re: /\badmitted\b.*\bdischarged\b|\bdate of (?:admission|discharge)\b/i, weight: 3 },
+  ],
+  imaging_report: [
+    { re: /\b(?:radiology|imaging|diagnostic imaging|ultrasound|ct|mri) report\b/i, weight: 8 },
+    { re: /\bexam(?:ination)? date\b|\bEXAM:/i, weight: 3 },
+    { re: /\bimpression\b/i, weight: 2 },
+    { re: /\bfindings\b/i, weight: 2 },
+    { re: /\b(?:technique|comparison)\b/i, weight: 2 },
+    { re: /\b(?:XR|CT|MRI|MR|ultrasound|US|mammogra\w*|radiograph|x-ray)\b/i, weight: 1 },
+    { re: /\binterpreted by\b|\bradiologist\b|\bdictated by\b/i, weight: 2 },
+  ],
+  pathology_report: [
+    { re: /\b(?:surgical )?pathology (?:report|consultation)\b|\bcytopathology\b/i, weight: 8 },
+    { re: /\bgross description\b/i, weight: 4 },
+    { re: /\bmicroscopic description\b/i, weight: 4 },
+    { re: /\bfinal (?:pathologic )?diagnosis\b/i, weight: 2 },
+    { re: /\bpathologist\b/i, weight: 2 },
+  ],
+};
+
+/** Labels that introduce the service date, per type, in order of preference. */
+const DATE_LABELS: Readonly<Record<DocumentType, readonly RegExp[]>> = {
+  lab_report: [
+    /\b(?:collected|collection date|date collected|specimen collected|drawn|date of collection)\b/i,
+    /\b(?:received)\b/i,
+    /\breported\b/i,
+  ],
+  clinic_note: [
+    /\b(?:visit date|date of service|date of visit|DOS|encounter date|service date|seen on)\b/i,
+    /\bsigned\b/i,
+  ],
+  discharge_summary: [/\b(?:discharged|discharge date|date of discharge)\b/i, /\bsigned\b/i],
+  imaging_report: [
+    /\b(?:exam date|date of exam|study date|exam(?:ination)? performed|date of service)\b/i,
+    /\bsigned\b/i,
+  ],
+  pathology_report: [
+    /\b(?:reported|report date|date reported|signed out|final report)\b/i,
+    /\b(?:received|collected)\b/i,
+  ],
+  other: [/\b(?:date of service|date|visit date|collected|reported)\b/i],
+};
+
+const FACILITY_RE =
+  /\b(?:hospital|clinic|laborator(?:y|ies)|medical|medicine|health|healthcare|center|centre|associates|group|pathology|radiology|imaging|lab|labs|practice|partners|institute|infirmary|physicians|surgery|diagnostics|care|cardiology|oncology|pediatrics|dermatology|services|university)\b/i;
+
+export function classifyDocument(pages: readonly { text: string }[]): DocumentClassification {
+  const text = pages.map((p) => p.text).join("\n");
+  const head = text.split("\n").slice(0, 12).join("\n");
+  const scores: Record<string, number> = {};
+  let total = 0;
+  for (const [type, evidence] of Object.entries(TYPE_EVIDENCE)) {
+    let s = 0;
+    for (const e of evidence) {
+      if (e.re.test(text)) s += e.weight;
+      // A title near the top of the first page is the strongest signal.
+      if (e.weight >= 6 && e.re.test(head)) s += e.weight;
+    }
+    scores[type] = s;
+    total += s;
+  }
+  let type: DocumentType = "other";
+  let best = 0;
+  for (const [t, s] of Object.entries(scores)) {
+    if (s > best) {
+      best = s;
+      type = t as DocumentType;
+    }
+  }
+  if (best < 4) type = "other";
+  const confidence = type === "other" ? (total === 0 ? 0.5 : 0.3) : Math.min(0.99, best / Math.max(total, 1));
+  return {
+    document_type: type,
+    service_date: findServiceDate(text, type),
+    facility: findFacility(text),
+    confidence: Math.round(confidence * 100) / 100,
+  };
+}
+
+function findServiceDate(text: string, type: DocumentType): string | null {
+  const lines = text.split("\n");
+  for (const label of DATE_LABELS[type]) {
+    for (const line of lines) {
+      const m = label.exec(line);
+      if (!m) continue;
+      const after = line.slice(m.index + m[0].length, m.index + m[0].length + 60);
+      const date = findDates(after)[0];
+      if (date && date.start < 40) return date.iso;
+    }
+  }
+  // Fall back to the first date that is not a date of birth.
+  for (const line of lines) {
+    for (const d of findDates(line)) {
+      const before = line.slice(Math.max(0, d.start - 25), d.start);
+      if (/\b(?:DOB|birth|born)\b/i.test(before)) continue;
+      return d.iso;
+    }
+  }
+  return null;
+}
+
+function findFacility(text: string): string | null {
+  const lines = text
+    .split("\n")
+    .map((l) => l.replace(/^[\s=\-_*~:;.,'"`|]+|[\s=\-_*~:;.,'"`|]+$/g, ""))
+    .filter((l) => /[A-Za-z]{3,}/.test(l))
+    .slice(0, 8);
+  for (const line of lines) {
+    // Facility names are short and carry no digits (street addresses and phones do).
+    const name = line.split(/\s{2,}/)[0] ?? line;
+    if (name.length <= 80 && !/\d/.test(name) && FACILITY_RE.test(name) && !/\breport\b/i.test(name))
+      return name.trim();
+  }
+  return null;
+}

@@ -1,0 +1,267 @@
+/**
+ * Lab results from result tables, result lists, cumulative tables (one column per collection date)
+ * and attached result pages. Values quoted in narrative sections are deliberately skipped: they
+ * repeat results reported elsewhere and carry no reference range.
+ */
+import { convertLabUnit } from "./convert-lab-unit";
+import type { DocLine, SectionKind } from "./document-lines";
+import { chooseLabTest } from "./lookup-lab-test";
+import { findDates } from "./parse-clinical-date";
+import {
+  type LabFlag,
+  type ParsedLabRow,
+  type ParsedRange,
+  type ParsedValue,
+  parseLabRow,
+} from "./parse-lab-row";
+import type { LabResult } from "./schema";
+import type { LabTestDef } from "./terminology/lab-tests";
+
+/** Narrative and list sections where a "name value" pattern is prose or a medication, not a result. */
+const SKIP_SECTIONS: ReadonlySet<SectionKind> = new Set([
+  "medications",
+  "allergies",
+  "vitals",
+  "hpi",
+  "chief_complaint",
+  "hospital_course",
+  "family_history",
+  "social_history",
+  "ros",
+  "exam",
+  "problems",
+  "pmh",
+  "assessment_plan",
+  "plan",
+  "indication",
+]);
+
+interface DateColumn {
+  readonly iso: string;
+  readonly center: number;
+}
+
+export interface ExtractLabOptions {
+  /** Collection date of the document (lab reports) used when a row has no date of its own. */
+  readonly defaultDate: string | null;
+}
+
+export function extractLabResults(lines: readonly DocLine[], options: ExtractLabOptions): LabResult[] {
+  const out: LabResult[] = [];
+  let urineContext = false;
+  let dateColumns: DateColumn[] | null = null;
+  let lastPage = -1;
+  for (const line of lines) {
+    if (line.page !== lastPage) {
+      lastPage = line.page;
+      dateColumns = null;
+      urineContext = false;
+    }
+    if (SKIP_SECTIONS.has(line.section)) continue;
+    const text = line.text;
+    if (text.trim() === "") continue;
+    const ocr = line.source === "ocr";
+    const row = parseLabRow(text, { ocr, allowMultipleValues: dateColumns !== null });
+    if (!row) {
+      const columns = readDateColumns(text);
+      if (columns) dateColumns = columns;
+      else if (isColumnHeader(text)) dateColumns = null;
+      else if (isPanelHeader(text) && !isColumnHeader(text)) {
+        urineContext = /urin|\bUA\b|dipstick|pregnan/i.test(text);
+      }
+      continue;
+    }
+    const values = row.values;
+    const qualitative = values[0]!.qualitative || typeof values[0]!.value === "string";
+    const test = chooseLabTest(row.name.candidates, {
+      context: { urine: urineContext || /urin/i.test(text.slice(row.nameStart, row.name.end)) },
+      qualitative: values[0]!.qualitative,
+      ucum: row.unit?.ucum ?? null,
+    });
+    if (!test) continue;
+    // "name number" without unit, range or flag is accepted only for unitless tests (pH, SG).
+    if (!qualitative && !row.unit && !row.range && !values[0]!.flag && !row.trailingFlag && test.unit !== "")
+      continue;
+    let printedName = text.slice(row.nameStart, row.name.end).replace(/[\s,:]+$/, "");
+    // Close a parenthesis the name opened ("LDL Cholesterol (calc)").
+    if (
+      (printedName.match(/\(/g) ?? []).length > (printedName.match(/\)/g) ?? []).length &&
+      text[row.name.end] === ")"
+    ) {
+      printedName += ")";
+    }
+    const assigned = assignDates(values, dateColumns, options.defaultDate);
+    for (const { value, date } of assigned) {
+      out.push(buildResult(test, printedName, value, row, date, line, ocr));
+    }
+  }
+  return out;
+}
+
+function buildResult(
+  test: LabTestDef,
+  printedName: string,
+  v: ParsedValue,
+  row: ParsedLabRow,
+  observedAt: string | null,
+  line: DocLine,
+  ocr: boolean,
+): LabResult {
+  let numeric = v.numeric;
+  if (ocr && numeric !== null && row.range)
+    numeric = repairDroppedDecimal(numeric, line.text.slice(v.start, v.end), row.range);
+  const printedUnit = row.unit?.printed ?? null;
+  const norm = convertLabUnit(test, numeric, printedUnit);
+  const ref = rangeBounds(row.range);
+  const flag = decideFlag(v, row, numeric, row.range);
+  return {
+    name: printedName,
+    loinc: test.loinc,
+    value: numeric ?? v.value,
+    unit: printedUnit,
+    unit_ucum: norm.unitUcum,
+    value_normalized: norm.value,
+    unit_normalized: norm.unit,
+    ref_low: ref.low,
+    ref_high: ref.high,
+    ref_text: row.range?.text ?? null,
+    flag,
+    observed_at: observedAt,
+    provenance: {
+      page: line.page,
+      start: line.start + row.nameStart,
+      end: line.start + Math.max(row.end, v.end),
+    },
+  };
+}
+
+function rangeBounds(range: ParsedRange | null): { low: number | null; high: number | null } {
+  if (range?.kind !== "-") return { low: null, high: null };
+  return { low: range.low, high: range.high };
+}
+
+/**
+ * H/L/N against the printed range. A printed H or L wins; qualitative rows get null (their
+ * "abnormal" is not a direction); numeric rows without a range get the printed flag or null.
+ */
+function decideFlag(
+  v: ParsedValue,
+  row: ParsedLabRow,
+  numeric: number | null,
+  range: ParsedRange | null,
+): "H" | "L" | "N" | null {
+  const printed: LabFlag | null = v.flag ?? row.trailingFlag;
+  if (numeric === null) return null;
+  if (printed === "H" || printed === "L") return printed;
+  if (!range) return printed === "N" ? "N" : null;
+  const bound = Number(range.text.replace(/^[^\d.-]*/, "").replace(/[^\d.]+$/, ""));
+  switch (range.kind) {
+    case "-":
+      if (range.low !== null && numeric < range.low) return "L";
+      if (range.high !== null && numeric > range.high) return "H";
+      return "N";
+    case "<":
+      return Number.isFinite(bound) && numeric >= bound ? "H" : "N";
+    case "<=":
+      return Number.isFinite(bound) && numeric > bound ? "H" : "N";
+    case ">":
+      return Number.isFinite(bound) && numeric <= bound ? "L" : "N";
+    case ">=":
+      return Number.isFinite(bound) && numeric < bound ? "L" : "N";
+    default:
+      return null;
+  }
+}
+
+/**
+ * OCR often loses a decimal point ("3.9" read as "39"). When the printed range has decimals, the
+ * value has none and lies far outside the range, the decimal is restored if that lands it near the range.
+ */
+function repairDroppedDecimal(value: number, printed: string, range: ParsedRange): number {
+  if (range.kind !== "-" || range.low === null || range.high === null || range.low <= 0) return value;
+  if (printed.includes(".") || !range.text.includes(".")) return value;
+  if (value <= range.high * 5) return value;
+  for (const div of [10, 100, 1000]) {
+    const candidate = value / div;
+    if (candidate >= range.low / 3 && candidate <= range.high * 3) return candidate;
+  }
+  return value;
+}
+
+function assignDates(
+  values: readonly ParsedValue[],
+  columns: readonly DateColumn[] | null,
+  fallback: string | null,
+): { value: ParsedValue; date: string | null }[] {
+  if (!columns || columns.length === 0) return [{ value: values[0]!, date: fallback }];
+  if (values.length === columns.length) return values.map((value, i) => ({ value, date: columns[i]!.iso }));
+  // Fewer values than dates (blank cells): nearest column by horizontal position.
+  return values.map((value) => {
+    const center = (value.start + value.end) / 2;
+    let best = columns[0]!;
+    for (const c of columns) if (Math.abs(c.center - center) < Math.abs(best.center - center)) best = c;
+    return { value, date: best.iso };
+  });
+}
+
+const COLUMN_WORDS = new Set([
+  "test",
+  "tests",
+  "analyte",
+  "component",
+  "result",
+  "results",
+  "units",
+  "unit",
+  "range",
+  "reference",
+  "ref",
+  "flag",
+  "flags",
+  "normal",
+  "name",
+  "lab",
+  "value",
+  "values",
+  "interval",
+  "date",
+  "dates",
+  "latest",
+  "prior",
+  "previous",
+  "current",
+  "trend",
+  "and",
+  "investigation",
+  "parameter",
+  "am",
+  "pm",
+]);
+
+/** A cumulative-table header: two or more dates and only column words around them. */
+function readDateColumns(text: string): DateColumn[] | null {
+  const dates = findDates(text);
+  if (dates.length < 2) return null;
+  let rest = text;
+  for (const d of [...dates].reverse()) rest = rest.slice(0, d.start) + rest.slice(d.end);
+  // "Admission Date: ... Discharge Date: ..." is a banner, not a table header.
+  if (/:\s*$|[A-Za-z]:/.test(rest.replace(/\d{1,2}:\d{2}/g, ""))) return null;
+  const words = rest.match(/[A-Za-z]{2,}/g) ?? [];
+  if (words.length > 8 || !words.every((w) => COLUMN_WORDS.has(w.toLowerCase()))) return null;
+  return dates.map((d) => ({ iso: d.iso, center: (d.start + d.end) / 2 }));
+}
+
+/** "Test  Result  Flag  Units  Reference Range": table column titles, not a panel name. */
+function isColumnHeader(text: string): boolean {
+  return (
+    (text.match(/\b(?:result|units?|flag|reference|ref|range|test|analyte|component|value)\b/gi) ?? [])
+      .length >= 2
+  );
+}
+
+function isPanelHeader(text: string): boolean {
+  const t = text.trim();
+  if (t.length > 70) return false;
+  const words = t.match(/[A-Za-z]{2,}/g) ?? [];
+  return words.length >= 1 && words.length <= 8 && !/\d{2,}\/\d/.test(t);
+}

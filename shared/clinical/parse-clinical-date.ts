@@ -1,0 +1,78 @@
+/**
+ * Dates as printed on clinical documents -> ISO yyyy-mm-dd. US order (mm/dd/yyyy) is assumed for
+ * slashes unless the first part cannot be a month; dotted dates are read day-first (European).
+ */
+const MONTHS: Readonly<Record<string, number>> = {
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  sept: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+};
+
+export interface DateMatch {
+  readonly iso: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const MONTH_NAME =
+  "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+const DATE_RE = new RegExp(
+  [
+    String.raw`\b(\d{4})-(\d{1,2})-(\d{1,2})\b`,
+    String.raw`\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b`,
+    String.raw`\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b`,
+    String.raw`\b(\d{1,2})[- ]${MONTH_NAME}\.?[- ,]*(\d{4})\b`,
+    String.raw`\b${MONTH_NAME}\.? (\d{1,2}),? (\d{4})\b`,
+    String.raw`\b(\d{1,2})-(\d{1,2})-(\d{4})\b`,
+  ].join("|"),
+  "gi",
+);
+
+function iso(y: number, m: number, d: number): string | null {
+  if (y < 100) y += y >= 70 ? 1900 : 2000;
+  if (m < 1 || m > 12 || d < 1 || d > 31 || y < 1900 || y > 2100) return null;
+  const dt = new Date(Date.UTC(y, m - 1, d));
+  if (dt.getUTCMonth() !== m - 1) return null;
+  return `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+}
+
+export function findDates(text: string): DateMatch[] {
+  const out: DateMatch[] = [];
+  DATE_RE.lastIndex = 0;
+  for (let m = DATE_RE.exec(text); m; m = DATE_RE.exec(text)) {
+    const g = m.slice(1);
+    let value: string | null = null;
+    if (g[0]) value = iso(Number(g[0]), Number(g[1]), Number(g[2]));
+    else if (g[3]) {
+      const a = Number(g[3]);
+      const b = Number(g[4]);
+      value = a > 12 && b <= 12 ? iso(Number(g[5]), b, a) : iso(Number(g[5]), a, b);
+    } else if (g[6]) value = iso(Number(g[8]), Number(g[7]), Number(g[6]));
+    else if (g[9])
+      value = iso(
+        Number(g[11]),
+        MONTHS[g[10]!.slice(0, 4).toLowerCase().replace(/t$/, "")] ??
+          MONTHS[g[10]!.slice(0, 3).toLowerCase()] ??
+          0,
+        Number(g[9]),
+      );
+    else if (g[12]) value = iso(Number(g[14]), MONTHS[g[12]!.slice(0, 3).toLowerCase()] ?? 0, Number(g[13]));
+    else if (g[15]) value = iso(Number(g[17]), Number(g[15]), Number(g[16]));
+    if (value) out.push({ iso: value, start: m.index, end: m.index + m[0].length });
+  }
+  return out;
+}
+
+export function parseClinicalDate(text: string): string | null {
+  return findDates(text)[0]?.iso ?? null;
+}

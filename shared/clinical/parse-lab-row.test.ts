@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { type DocLine, segmentDocument } from "./document-lines";
+import { extractLabResults } from "./extract-lab-results";
+import { parseLabRow } from "./parse-lab-row";
+
+const row = (text: string, ocr = false) => parseLabRow(text, { ocr, allowMultipleValues: false });
+const labs = (
+  text: string,
+  source: "text_layer" | "ocr" = "text_layer",
+  date: string | null = "2024-03-14",
+) =>
+  extractLabResults(segmentDocument([{ pageNumber: 1, text, source }]) as DocLine[], { defaultDate: date });
+
+describe("parseLabRow: values, flags, units, ranges", () => {
+  it("table row with flag column", () => {
+    const r = row("Glucose                     109            H              mg/dL               70-99");
+    expect(r?.values[0]).toMatchObject({ value: 109, flag: "H" });
+    expect(r?.unit).toEqual({ printed: "mg/dL", ucum: "mg/dL" });
+    expect(r?.range).toMatchObject({ low: 70, high: 99, kind: "-" });
+  });
+
+  it("open ranges keep no bounds", () => {
+    expect(row("HDL Cholesterol 38 L mg/dL >=40")?.range).toMatchObject({
+      low: null,
+      high: null,
+      kind: ">=",
+    });
+    expect(row("Cholesterol, Total 212 H mg/dL <200")?.range).toMatchObject({ kind: "<" });
+    expect(row("eGFR 36 mL/min/1.73m2 L (>60)")?.range).toMatchObject({ kind: ">" });
+  });
+
+  it("result lists: colon, dot leaders, brackets, flag after the range", () => {
+    expect(row("Potassium ................... 5.9 mmol/L  H   (3.5 - 5.3)")).toMatchObject({
+      values: [{ value: 5.9 }],
+      trailingFlag: "H",
+      range: { low: 3.5, high: 5.3 },
+    });
+    expect(row("Glucose (fasting): 7.2 mmol/L [3.9-5.5] H")).toMatchObject({
+      values: [{ value: 7.2 }],
+      trailingFlag: "H",
+      range: { low: 3.9, high: 5.5 },
+    });
+    expect(row("Sodium: 140 mEq/L (Ref: 135-145)")).toMatchObject({
+      values: [{ value: 140 }],
+      range: { low: 135 },
+    });
+  });
+
+  it("qualitative, ordinal and censored values stay strings", () => {
+    expect(row("LEUKOCYTE ESTERASE 2+ A NEGATIVE")?.values[0]).toMatchObject({
+      value: "2+",
+      qualitative: true,
+      flag: "A",
+    });
+    expect(row("Nitrite Positive A NEGATIVE")?.values[0]).toMatchObject({
+      value: "Positive",
+      qualitative: true,
+    });
+    expect(row("Ketones Not detected Not detected")?.values[0]).toMatchObject({ value: "Not detected" });
+    expect(row("Troponin I <0.01 ng/mL 0.00-0.04")?.values[0]).toMatchObject({
+      value: "<0.01",
+      numeric: null,
+    });
+    expect(row("eGFR >90 mL/min/1.73m2 >=60")?.values[0]).toMatchObject({ value: ">90" });
+  });
+
+  it("glued flags and units", () => {
+    expect(row("Glucose 276H mg/dL 70-99")?.values[0]).toMatchObject({ value: 276, flag: "H" });
+    expect(row("Glucose 5.4mmol/L 3.9-5.5")?.unit).toMatchObject({ printed: "mmol/L", ucum: "mmol/L" });
+  });
+
+  it("rejects prose and headers", () => {
+    expect(row("Potassium 4.8 mmol/L by 02/06/2024 (attached result) and later rechecked")).toBeNull();
+    expect(row("Vitamin B12 deficiency: B12 168 pg/mL with MCV 101.2 fL")).toBeNull();
+    expect(row("HEMOGLOBIN A1C")).toBeNull();
+    expect(row("Test Result Flag Units Reference Range")).toBeNull();
+  });
+
+  it("repairs OCR digit damage only on OCR pages", () => {
+    expect(row("CREATININE 1:05 mg/dL 0.70-1.30", true)?.values[0]?.value).toBe(1.05);
+    expect(row("CREATININE 1:05 mg/dL 0.70-1.30", false)).toBeNull();
+  });
+});
+
+describe("extractLabResults", () => {
+  it("computes H/L/N against the printed range and keeps printed value and unit", () => {
+    const out = labs(
+      "Hemoglobin 10.9 g/dL 12.0-15.5\nPlatelets 348 x10^3/uL 150-400\nHDL 38 mg/dL >=40\nTriglycerides 238 mg/dL <150",
+    );
+    expect(out.map((l) => [l.loinc, l.value, l.unit, l.flag, l.ref_low, l.ref_high])).toEqual([
+      ["718-7", 10.9, "g/dL", "L", 12, 15.5],
+      ["777-3", 348, "x10^3/uL", "N", 150, 400],
+      ["2085-9", 38, "mg/dL", "L", null, null],
+      ["2571-8", 238, "mg/dL", "H", null, null],
+    ]);
+  });
+
+  it("normalises SI units but reports the printed ones", () => {
+    const [glu, a1c] = labs("Glucose 7.2 mmol/L 3.9-5.5\nHbA1c 58 mmol/mol 20-42");
+    expect(glu).toMatchObject({ value: 7.2, unit: "mmol/L", unit_normalized: "mg/dL" });
+    expect(glu!.value_normalized).toBeCloseTo(129.7, 0);
+    expect(a1c).toMatchObject({ loinc: "4548-4", unit: "mmol/mol", unit_normalized: "%" });
+    expect(a1c!.value_normalized).toBeCloseTo(7.5, 1);
+  });
+
+  it("uses the urinalysis header to pick urine tests; qualitative rows get no flag", () => {
+    const out = labs(
+      "URINALYSIS, DIPSTICK\nGLUCOSE Negative NEGATIVE\nPROTEIN Trace A NEGATIVE\nPH 6.0 5.0-8.0\nCHEMISTRY\nGLUCOSE 92 mg/dL 70-99",
+    );
+    expect(out.map((l) => [l.loinc, l.value, l.flag])).toEqual([
+      ["5792-7", "Negative", null],
+      ["5804-0", "Trace", null],
+      ["5803-2", 6, "N"],
+      ["2345-7", 92, "N"],
+    ]);
+  });
+
+  it("cumulative tables give one result per date column", () => {
+    const text = [
+      "Test              01/15/2024    04/16/2024    07/22/2024    Units     Ref Range",
+      "Creatinine        1.45 H        1.52 H        1.38 H        mg/dL     0.70-1.30",
+      "LDL Cholesterol   142 H                       98            mg/dL     <100",
+    ].join("\n");
+    const out = labs(text);
+    expect(out.map((l) => [l.loinc, l.value, l.observed_at])).toEqual([
+      ["2160-0", 1.45, "2024-01-15"],
+      ["2160-0", 1.52, "2024-04-16"],
+      ["2160-0", 1.38, "2024-07-22"],
+      ["13457-7", 142, "2024-01-15"],
+      ["13457-7", 98, "2024-07-22"],
+    ]);
+  });
+
+  it("skips values quoted in narrative sections", () => {
+    const text =
+      "Hospital Course\nCreatinine 2.84 mg/dL on admission.\nPotassium 6.1 mmol/L 3.5-5.1\nResults\nPotassium 4.8 mmol/L 3.5-5.1";
+    expect(labs(text).map((l) => l.value)).toEqual([4.8]);
+  });
+
+  it("provenance points at the row in the page text", () => {
+    const text = "Lipid Panel\nCholesterol, Total   212   H   mg/dL   <200";
+    const [chol] = labs(text);
+    expect(text.slice(chol!.provenance.start, chol!.provenance.end)).toBe(
+      "Cholesterol, Total   212   H   mg/dL   <200",
+    );
+  });
+});

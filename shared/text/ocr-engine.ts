@@ -1,0 +1,241 @@
+/**
+ * OCR on tesseract.js-core (the Emscripten build of Tesseract 5), driven directly through its
+ * TessBaseAPI. tesseract.js itself is not used because it spawns Web Workers, which workerd lacks.
+ *
+ * This module must stay free of Node-only imports: the wasm bytes/module, the Emscripten factory and
+ * the traineddata are injected through OcrAssets (see node-ocr-assets.ts for the Node provider).
+ */
+import { readImageInfo } from "./read-image-info";
+import { DEFAULT_TEXT_LIMITS, type TextResult, textErr, textOk } from "./text-types";
+
+/** The subset of the Emscripten module and TessBaseAPI that we call. */
+export interface TessBaseApi {
+  Init(dataPath: string | null, language: string, oem: number): number;
+  SetVariable(name: string, value: string): boolean;
+  SetImageFile(exifOrientation: number, angle: number): number;
+  SetRectangle(left: number, top: number, width: number, height: number): void;
+  Recognize(monitor: null): number;
+  GetUTF8Text(): string;
+  MeanTextConf(): number;
+  Clear(): void;
+  End(): void;
+}
+
+export interface TesseractCoreModule {
+  FS: {
+    writeFile(path: string, data: Uint8Array): void;
+    unlink(path: string): void;
+  };
+  TessBaseAPI: new () => TessBaseApi;
+}
+
+export type TesseractCoreFactory = (moduleArg: Record<string, unknown>) => Promise<TesseractCoreModule>;
+
+export interface OcrAssets {
+  /** Default export of tesseract.js-core/tesseract-core-*.js (the Emscripten factory). */
+  readonly factory: TesseractCoreFactory;
+  /** Raw .wasm bytes (Node), compiled by Emscripten at start-up ... */
+  readonly wasmBinary?: Uint8Array;
+  /** ... or a precompiled module (workerd: runtime compilation is forbidden, imports of .wasm are not). */
+  readonly wasmModule?: WebAssembly.Module;
+  /** eng.traineddata, raw or gzip-compressed (gunzipped here with DecompressionStream). */
+  readonly trainedData: Uint8Array;
+  readonly language?: string;
+  /**
+   * Under workerd's nodejs_compat Emscripten sees `process.versions.node` and takes its Node path
+   * (require("fs"), __dirname). "hide-node" makes it take the generic path while the factory runs,
+   * by setting process.type = "renderer", the Electron escape hatch Emscripten already honours.
+   */
+  readonly environmentShim?: "none" | "hide-node";
+}
+
+export interface OcrOptions {
+  /** Tesseract page segmentation mode; 6 (single uniform block) reads report pages best here. */
+  readonly pageSegMode?: number;
+  readonly maxImagePixels?: number;
+}
+
+export interface OcrPageResult {
+  readonly text: string;
+  /** Mean word confidence 0-100 as reported by Tesseract (0 when nothing was recognised). */
+  readonly confidence: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface OcrEngine {
+  /** Encoded image bytes: PNG, JPEG, TIFF, BMP or PNM (decoded by Leptonica inside the wasm). */
+  recognize(image: Uint8Array, options?: OcrOptions): Promise<TextResult<OcrPageResult>>;
+  dispose(): void;
+}
+
+const INPUT_PATH = "/input";
+/** Mean word confidence below which the page orientation is questioned. */
+const LOW_CONFIDENCE = 55;
+/** EXIF orientations: 8 = rotate 90° counter-clockwise, 6 = 90° clockwise, 3 = 180°. */
+const ROTATIONS = [8, 6, 3] as const;
+
+export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<OcrEngine>> {
+  if (!assets.wasmBinary && !assets.wasmModule) {
+    return textErr("ocr_unavailable", "OCR assets are missing the wasm module.");
+  }
+  let trainedData: Uint8Array;
+  let module: TesseractCoreModule;
+  try {
+    trainedData = await maybeGunzip(assets.trainedData);
+    module = await instantiateCore(assets);
+  } catch {
+    return textErr("ocr_unavailable", "The OCR engine could not be started.");
+  }
+  const language = assets.language ?? "eng";
+  let api: TessBaseApi;
+  try {
+    module.FS.writeFile(`/${language}.traineddata`, trainedData);
+    api = new module.TessBaseAPI();
+    // OEM 1 = LSTM only: the lstm builds ship no legacy engine and *_best_int has no legacy model.
+    if (api.Init("/", language, 1) !== 0)
+      return textErr("ocr_unavailable", "The OCR language data is invalid.");
+    module.FS.unlink(`/${language}.traineddata`);
+    // Keep column gaps as runs of spaces, like the text-layer path does, so table parsing sees columns.
+    api.SetVariable("preserve_interword_spaces", "1");
+  } catch {
+    return textErr("ocr_unavailable", "The OCR engine could not be initialised.");
+  }
+
+  /** SetImageFile (a tesseract.js-core addition) reads /input with pixRead, so Leptonica decodes. */
+  const recognizeOriented = (
+    orientation: number,
+  ): { text: string; confidence: number } | "unreadable" | "failed" => {
+    api.Clear();
+    if (api.SetImageFile(orientation, 0) !== 0) return "unreadable";
+    if (api.Recognize(null) !== 0) return "failed";
+    const text = api.GetUTF8Text() ?? "";
+    return { text, confidence: text.trim() === "" ? 0 : Math.max(0, Math.min(100, api.MeanTextConf())) };
+  };
+
+  const probeOrientation = (orientation: number, width: number, height: number): number => {
+    api.Clear();
+    if (api.SetImageFile(orientation, 0) !== 0) return 0;
+    // EXIF 5-8 swap the axes.
+    const [w, h] = orientation >= 5 ? [height, width] : [width, height];
+    api.SetRectangle(Math.round(w * 0.1), Math.round(h * 0.35), Math.round(w * 0.8), Math.round(h * 0.3));
+    if (api.Recognize(null) !== 0) return 0;
+    return (api.GetUTF8Text() ?? "").trim() === "" ? 0 : api.MeanTextConf();
+  };
+
+  let queue: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+
+  const recognizeNow = (image: Uint8Array, options: OcrOptions | undefined): TextResult<OcrPageResult> => {
+    if (disposed) return textErr("ocr_unavailable", "The OCR engine was disposed.");
+    const info = readImageInfo(image);
+    if (!info || info.width <= 0 || info.height <= 0) {
+      return textErr("image_unreadable", "The image format or header is not supported.");
+    }
+    const maxPixels = options?.maxImagePixels ?? DEFAULT_TEXT_LIMITS.maxImagePixels;
+    if (info.width * info.height > maxPixels) {
+      return textErr("image_too_large", "The image exceeds the maximum page area.");
+    }
+    try {
+      api.SetVariable("tessedit_pageseg_mode", String(options?.pageSegMode ?? 6));
+      module.FS.writeFile(INPUT_PATH, image);
+      const first = recognizeOriented(info.orientation);
+      if (first === "unreadable") return textErr("image_unreadable", "The image could not be decoded.");
+      if (first === "failed") return textErr("ocr_failed", "Text recognition failed.");
+      let best = first;
+      // Low confidence on a page with text is what a sideways or upside-down scan looks like:
+      // probe the other orientations on a central band (cheap) and re-read the page if one wins.
+      if (first.text.trim() !== "" && first.confidence < LOW_CONFIDENCE) {
+        const probes = ROTATIONS.map((o) => ({ o, conf: probeOrientation(o, info.width, info.height) }));
+        const winner = probes.reduce((a, b) => (b.conf > a.conf ? b : a));
+        if (winner.conf > first.confidence + 15) {
+          const rotated = recognizeOriented(winner.o);
+          if (typeof rotated !== "string" && rotated.confidence > first.confidence) best = rotated;
+        }
+      }
+      return textOk({
+        text: tidyOcrText(best.text),
+        confidence: best.confidence,
+        width: info.width,
+        height: info.height,
+      });
+    } catch {
+      return textErr("ocr_failed", "Text recognition failed.");
+    } finally {
+      try {
+        api.Clear();
+        module.FS.unlink(INPUT_PATH);
+      } catch {
+        // The file may not exist when writing failed; nothing else to release.
+      }
+    }
+  };
+
+  return textOk({
+    // One TessBaseAPI is not re-entrant: calls are serialised through a promise chain.
+    recognize(image, options) {
+      const run = queue.then(() => recognizeNow(image, options));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      try {
+        api.End();
+      } catch {
+        // Already torn down.
+      }
+    },
+  });
+}
+
+async function instantiateCore(assets: OcrAssets): Promise<TesseractCoreModule> {
+  const moduleArg: Record<string, unknown> = {
+    // Tesseract writes diagnostics ("Estimating resolution...") to stderr; keep logs clean.
+    print: () => {},
+    printErr: () => {},
+  };
+  if (assets.wasmModule) {
+    const wasmModule = assets.wasmModule;
+    moduleArg.instantiateWasm = (
+      imports: WebAssembly.Imports,
+      receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+    ) => {
+      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
+      return {};
+    };
+  } else {
+    moduleArg.wasmBinary = assets.wasmBinary;
+  }
+  if (assets.environmentShim !== "hide-node") return assets.factory(moduleArg);
+  const proc = (globalThis as { process?: { type?: string } }).process;
+  const had = proc !== undefined && Object.hasOwn(proc, "type");
+  const previous = proc?.type;
+  if (proc) proc.type = "renderer";
+  try {
+    // The environment is sniffed synchronously when the factory is entered.
+    return await assets.factory(moduleArg);
+  } finally {
+    if (proc) {
+      if (had) proc.type = previous;
+      else delete proc.type;
+    }
+  }
+}
+
+async function maybeGunzip(data: Uint8Array): Promise<Uint8Array> {
+  if (data[0] !== 0x1f || data[1] !== 0x8b) return data;
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Trailing blanks and runs of empty lines carry no information; everything else is kept verbatim. */
+function tidyOcrText(text: string): string {
+  return text
+    .replace(/[ \t]+$/gm, "")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
