@@ -177,11 +177,3 @@ export function findConceptMentions(
   }
   return out;
 }
-
-/** The concept a whole phrase names (problem-list item), preferring the longest mention. */
-export function conceptOfPhrase(text: string): Concept | null {
-  const mentions = findConceptMentions(text);
-  let best: ConceptMention | null = null;
-  for (const m of mentions) if (!best || m.end - m.start > best.end - best.start) best = m;
-  return best?.concept ?? null;
-}

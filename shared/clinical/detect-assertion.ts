@@ -280,9 +280,21 @@ export function detectAssertion(
     /\?/.test(text);
   const historical =
     precededBy(tokens, ids, firstToken, HISTORICAL) || followedBy(tokens, ids, lastToken, HISTORICAL, 6);
+  // A relative named before the condition ("Maternal aunt had breast cancer") or after it as its
+  // bearer ("breast cancer in her mother"); a relative who merely came along does not count.
+  const accompanying = tokens.some((t) => ["accompanied", "brought", "escorted", "lives"].includes(t.norm));
+  const relativeBefore = tokens.slice(0, firstToken).some((t) => FAMILY.includes(t.norm));
+  const relativeAfter = tokens
+    .slice(lastToken, lastToken + 4)
+    .some(
+      (t, i, after) =>
+        FAMILY.includes(t.norm) && after.slice(0, i).some((w) => ["in", "of"].includes(w.norm)),
+    );
   const familyHistory =
     inFamilySection ||
-    tokens.some((t) => FAMILY.includes(t.norm)) ||
-    tokens.some((t, i) => t.norm === "family" && ["history", "hx"].includes(tokens[i + 1]?.norm ?? ""));
+    (!accompanying && (relativeBefore || relativeAfter)) ||
+    tokens
+      .slice(0, firstToken)
+      .some((t, i) => t.norm === "family" && ["history", "hx"].includes(tokens[i + 1]?.norm ?? ""));
   return { negated, uncertain, historical, familyHistory };
 }

@@ -76,6 +76,17 @@ describe("family history", () => {
   });
 });
 
+describe("family history attribution", () => {
+  it("needs the relative to bear the condition", () => {
+    expect(dx("HPI:\nBreast cancer in her mother.")).toEqual([
+      { text: "Breast cancer", icd10: null, negated: false, fh: true },
+    ]);
+    expect(dx("HPI:\nHer mother brought her in for fever.")).toEqual([
+      { text: "fever", icd10: null, negated: false, fh: false },
+    ]);
+  });
+});
+
 describe("problem lists", () => {
   it("reads printed codes in their common wrappers and keeps the problem wording", () => {
     const text = [

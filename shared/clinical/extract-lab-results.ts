@@ -17,7 +17,10 @@ import {
 import type { LabResult } from "./schema";
 import type { LabTestDef } from "./terminology/lab-tests";
 
-/** Narrative and list sections where a "name value" pattern is prose or a medication, not a result. */
+/** List sections whose lines are never results (doses and vital signs look like "name number unit"). */
+const LIST_SECTIONS: ReadonlySet<SectionKind> = new Set(["medications", "allergies", "vitals"]);
+
+/** Narrative sections where a "name value" pattern is usually prose, not a result. */
 const SKIP_SECTIONS: ReadonlySet<SectionKind> = new Set([
   "medications",
   "allergies",
@@ -57,12 +60,17 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
       dateColumns = null;
       urineContext = false;
     }
-    if (SKIP_SECTIONS.has(line.section)) continue;
+    if (LIST_SECTIONS.has(line.section)) continue;
     const text = line.text;
     if (text.trim() === "") continue;
     const ocr = line.source === "ocr";
-    const row = parseLabRow(text, { ocr, allowMultipleValues: dateColumns !== null });
+    let row = parseLabRow(text, { ocr, allowMultipleValues: dateColumns !== null });
+    // In narrative sections only full table rows (unit and reference range) count: prose quotes
+    // values ("creatinine 2.84 mg/dL on admission") but does not print reference ranges.
+    if (row && SKIP_SECTIONS.has(line.section) && !(row.unit && row.range && row.range.kind !== "qual"))
+      row = null;
     if (!row) {
+      if (SKIP_SECTIONS.has(line.section)) continue;
       const columns = readDateColumns(text);
       if (columns) dateColumns = columns;
       else if (isColumnHeader(text)) dateColumns = null;

@@ -131,10 +131,16 @@ describe("extractLabResults", () => {
     ]);
   });
 
-  it("skips values quoted in narrative sections", () => {
-    const text =
-      "Hospital Course\nCreatinine 2.84 mg/dL on admission.\nPotassium 6.1 mmol/L 3.5-5.1\nResults\nPotassium 4.8 mmol/L 3.5-5.1";
-    expect(labs(text).map((l) => l.value)).toEqual([4.8]);
+  it("skips values quoted in narrative sections but keeps full result rows there", () => {
+    const text = [
+      "Hospital Course",
+      "Creatinine 2.84 mg/dL on admission.",
+      "Potassium 6.1 mmol/L",
+      "Sodium 132 mmol/L 135-145",
+      "Results",
+      "Potassium 4.8 mmol/L 3.5-5.1",
+    ].join("\n");
+    expect(labs(text).map((l) => l.value)).toEqual([132, 4.8]);
   });
 
   it("provenance points at the row in the page text", () => {

@@ -27,6 +27,14 @@ describe("extractDocumentText: PDF text layer", () => {
     ]);
   });
 
+  it("reads text drawn rotated (landscape scans, /Rotate pages) as lines", async () => {
+    const lines = ["Glucose 95 mg/dL 70-99", "Sodium 140 mmol/L 135-145", "Rotated page with a text layer"];
+    for (const matrix of ["0 1 -1 0 500 72", "0 -1 1 0 100 700", "-1 0 0 -1 540 72"]) {
+      const r = await extractDocumentText(buildTextPdf(lines, 1, matrix));
+      expect(r.ok && r.value.pages[0]!.text.split("\n")).toEqual(lines);
+    }
+  });
+
   it("lays out a corpus lab report with table columns kept apart", async () => {
     const r = await extractDocumentText(new Uint8Array(readFileSync(`${CORPUS}/dev-004.pdf`)));
     expect(r.ok).toBe(true);

@@ -108,14 +108,28 @@ async function readTextLayer(page: PdfPage): Promise<string> {
   } catch {
     return "";
   }
+  // Lines are built along the dominant text direction (in quarter turns), so text drawn rotated on
+  // landscape or /Rotate pages is read as lines whatever the page rotation.
+  type TextRun = { str: string; transform: number[]; width: number; height: number };
+  const texts = content.items.filter((raw) => "str" in raw) as unknown as TextRun[];
+  const turns = new Map<number, number>();
+  for (const raw of texts) {
+    const t = raw.transform;
+    const q = ((Math.round(Math.atan2(t[1] ?? 0, t[0] ?? 1) / (Math.PI / 2)) % 4) + 4) % 4;
+    turns.set(q, (turns.get(q) ?? 0) + raw.str.length);
+  }
+  const quarter = [...turns.entries()].sort((x, y) => y[1] - x[1])[0]?.[0] ?? 0;
+  const cos = [1, 0, -1, 0][quarter]!;
+  const sin = [0, 1, 0, -1][quarter]!;
   const items: PositionedItem[] = [];
-  for (const raw of content.items) {
-    if (!("str" in raw)) continue;
-    const t = raw.transform as number[];
+  for (const raw of texts) {
+    const t = raw.transform;
+    const px = t[4] ?? 0;
+    const py = t[5] ?? 0;
     items.push({
       str: raw.str,
-      x: t[4] ?? 0,
-      y: t[5] ?? 0,
+      x: px * cos + py * sin,
+      y: -px * sin + py * cos,
       width: raw.width,
       height: raw.height || Math.hypot(t[2] ?? 0, t[3] ?? 0),
     });
