@@ -244,15 +244,9 @@ function parseValue(toks: Tok[], i: number, ocr: boolean): { value: RawValue; us
   // Flag glued to the value ("276H", "5.9*") or unit glued to it ("5.4mmol/L").
   const glued = /^(-?\d+(?:\.\d+)?)(HH|LL|H|L|\*|A)$/.exec(clean);
   if (glued) {
-    const num = Number(glued[1]);
     return {
       value: {
-        value: num,
-        numeric: num,
-        qualitative: false,
-        start: t.start,
-        end: t.start + glued[1]!.length,
-        flag: null,
+        ...numberAt(glued[1]!, t.start),
         gluedFlag: parseFlag(glued[2]!),
       },
       used: 1,
@@ -260,15 +254,9 @@ function parseValue(toks: Tok[], i: number, ocr: boolean): { value: RawValue; us
   }
   const withUnit = /^(-?\d+(?:\.\d+)?)([A-Za-zµμ%][^\s]*)$/.exec(clean);
   if (withUnit && toUcum(withUnit[2]!)) {
-    const num = Number(withUnit[1]);
     return {
       value: {
-        value: num,
-        numeric: num,
-        qualitative: false,
-        start: t.start,
-        end: t.start + withUnit[1]!.length,
-        flag: null,
+        ...numberAt(withUnit[1]!, t.start),
         gluedUnit: withUnit[2]!,
       },
       used: 1,
@@ -459,4 +447,10 @@ export function parseLabRow(text: string, options: ParseLabRowOptions): ParsedLa
     if (wordy > 0) return null;
   }
   return { name, nameStart, values, unit, range, trailingFlag, end };
+}
+
+/** A plain number printed at `start` (digits only; a glued flag or unit is added by the caller). */
+function numberAt(digits: string, start: number) {
+  const num = Number(digits);
+  return { value: num, numeric: num, qualitative: false, start, end: start + digits.length, flag: null };
 }
