@@ -175,6 +175,23 @@ const SESSION_REVOKE_REASONS = [
   "rotation",
   "idle_timeout",
   "absolute_timeout",
+  "password_change",
+  "role_change",
+] as const;
+export const MFA_FLOWS = ["login", "step_up"] as const;
+const USER_CREATED_BY = ["admin", "sso", "bootstrap"] as const;
+const POLICY_FIELDS = ["ip_allowlist", "step_up_window_minutes", "mfa_required"] as const;
+/** Why an authenticated caller was refused (ids and enums only, never the request). */
+export const ACCESS_DENIED_REASONS = [
+  "ip_not_allowed",
+  "missing_permission",
+  "missing_scope",
+  "rate_limited",
+  "step_up_required",
+  "csrf_failed",
+  "key_revoked",
+  "key_expired",
+  "mfa_enrollment_required",
 ] as const;
 const API_KEY_SCOPES = ["read", "write", "admin"] as const;
 /** Upload allowlist as decided by magic bytes (security-baseline "uploads"). */
@@ -202,7 +219,10 @@ const AUDIT_EVENT_SCHEMAS = [
   auditEvent("tenant.create", "tenant", {}),
   auditEvent("tenant.update", "tenant", { fields: setOf(TENANT_FIELDS) }),
 
-  auditEvent("user.create", "user", { role: oneOf(USER_ROLES) }),
+  auditEvent("user.create", "user", {
+    role: oneOf(USER_ROLES),
+    createdBy: oneOf(USER_CREATED_BY).optional(),
+  }),
   auditEvent("user.update", "user", { fields: setOf(USER_FIELDS), role: oneOf(USER_ROLES).optional() }),
   auditEvent("user.disable", "user", { sessionsRevoked: count() }),
   auditEvent("user.login", "user", { method: oneOf(LOGIN_METHODS), mfa: flag() }),
@@ -212,18 +232,33 @@ const AUDIT_EVENT_SCHEMAS = [
     reason: oneOf(LOGIN_FAILURE_REASONS),
   }),
   auditEvent("user.lockout", "user", { failures: count(), lockedSeconds: count() }),
+  auditEvent("user.lockout_clear", "user", {}),
   auditEvent("user.logout", "session", {}),
+  auditEvent("user.password_change", "user", { sessionsRevoked: count() }),
 
   auditEvent("mfa.enroll", "user", { factor: oneOf(MFA_FACTORS) }),
   auditEvent("mfa.remove", "user", { factor: oneOf(MFA_FACTORS) }),
   auditEvent("mfa.verify", "user", { factor: oneOf(MFA_FACTORS), stepUp: flag(), replay: flag() }),
-  auditEvent("mfa.lockout", "user", { failures: count(), lockedSeconds: count() }),
+  auditEvent("mfa.lockout", "user", {
+    failures: count(),
+    lockedSeconds: count(),
+    flow: oneOf(MFA_FLOWS).optional(),
+  }),
+  auditEvent("mfa.lockout_clear", "user", { flow: oneOf(MFA_FLOWS) }),
+  auditEvent("mfa.recovery_codes_generate", "user", { count: count() }),
+  auditEvent("mfa.rekey", "user", { factors: count() }),
 
   auditEvent("session.create", "session", { method: oneOf(LOGIN_METHODS), mfa: flag() }),
   auditEvent("session.revoke", "session", { reason: oneOf(SESSION_REVOKE_REASONS), count: count() }),
 
   auditEvent("api_key.create", "api_key", { scopes: setOf(API_KEY_SCOPES) }),
   auditEvent("api_key.revoke", "api_key", {}),
+
+  auditEvent("tenant.policy_update", "tenant", { fields: setOf(POLICY_FIELDS) }),
+  // A signed-in user refused (resource: the user) or an API key refused (resource: the
+  // key row; null for an env key, whose public key id is the actor).
+  auditEvent("access.denied", "user", { reason: oneOf(ACCESS_DENIED_REASONS) }),
+  auditEvent("api_key.denied", "api_key", { reason: oneOf(ACCESS_DENIED_REASONS) }),
 
   auditEvent("patient.create", "patient", {}),
   auditEvent("patient.list", "patient", { count: count() }),
