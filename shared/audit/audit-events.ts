@@ -250,6 +250,8 @@ const AUDIT_EVENT_SCHEMAS = [
 
   auditEvent("session.create", "session", { method: oneOf(LOGIN_METHODS), mfa: flag() }),
   auditEvent("session.revoke", "session", { reason: oneOf(SESSION_REVOKE_REASONS), count: count() }),
+  // Every live session of one user ended at once (resource: the user).
+  auditEvent("user.sessions_revoke", "user", { reason: oneOf(SESSION_REVOKE_REASONS), count: count() }),
 
   auditEvent("api_key.create", "api_key", { scopes: setOf(API_KEY_SCOPES) }),
   auditEvent("api_key.revoke", "api_key", {}),

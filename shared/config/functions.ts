@@ -15,6 +15,8 @@ export const KEY_RING_SETTINGS = [
   "MFA_ENCRYPTION_KEYS",
   "API_KEY_HMAC_KEYS",
   "SHARE_LINK_KEYS",
+  // HMAC for rate-limit keys, so raw IPs and emails never reach Redis (create-rate-limit-key.ts).
+  "RATE_LIMIT_KEYS",
 ] as const;
 export type KeyRingSetting = (typeof KEY_RING_SETTINGS)[number];
 
@@ -27,6 +29,11 @@ export const SECRET_SETTINGS = [
   "QSTASH_NEXT_SIGNING_KEY",
   "UPSTASH_REDIS_REST_TOKEN",
   "OPENAI_API_KEY",
+  // Partner keys from the environment: "<tenant_uuid>:<mk_ key>[:<scope+scope>],..."
+  "API_KEYS",
+  "OIDC_CLIENT_SECRET",
+  "AZURE_CLIENT_SECRET",
+  "GOOGLE_CLIENT_SECRET",
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
@@ -35,6 +42,8 @@ export interface FunctionRequirements {
   secrets: readonly SecretSetting[];
   /** Secrets required only in prod/HIPAA mode (dev and tests may run without them). */
   strictSecrets: readonly SecretSetting[];
+  /** Secrets read when present, never required (optional integrations). */
+  optionalSecrets?: readonly SecretSetting[];
   /** Whether the function can send PHI to an outside processor (needs PHI_PROCESSORS). */
   handlesPhi: boolean;
 }
@@ -42,15 +51,23 @@ export interface FunctionRequirements {
 export const FUNCTION_REQUIREMENTS: Record<FunctionName, FunctionRequirements> = {
   web: { keyRings: [], secrets: [], strictSecrets: [], handlesPhi: false },
   auth: {
-    keyRings: ["AUDIT_KEYS", "SESSION_KEYS", "PASSWORD_PEPPER_KEYS", "MFA_ENCRYPTION_KEYS"],
+    keyRings: [
+      "AUDIT_KEYS",
+      "SESSION_KEYS",
+      "PASSWORD_PEPPER_KEYS",
+      "MFA_ENCRYPTION_KEYS",
+      "RATE_LIMIT_KEYS",
+    ],
     secrets: ["DATABASE_URL"],
     strictSecrets: ["UPSTASH_REDIS_REST_TOKEN"],
+    optionalSecrets: ["OIDC_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "GOOGLE_CLIENT_SECRET"],
     handlesPhi: true,
   },
   api: {
-    keyRings: ["AUDIT_KEYS", "SESSION_KEYS", "API_KEY_HMAC_KEYS", "SHARE_LINK_KEYS"],
+    keyRings: ["AUDIT_KEYS", "SESSION_KEYS", "API_KEY_HMAC_KEYS", "SHARE_LINK_KEYS", "RATE_LIMIT_KEYS"],
     secrets: ["DATABASE_URL"],
     strictSecrets: ["QSTASH_TOKEN", "UPSTASH_REDIS_REST_TOKEN"],
+    optionalSecrets: ["API_KEYS"],
     handlesPhi: true,
   },
   storage: {

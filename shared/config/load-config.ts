@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { indexEnvApiKeys } from "../auth/api-keys/env-api-keys";
 import { err, ok, type Result } from "../core/result";
+import { createCidrSet } from "../net/create-cidr-set";
 import {
   FUNCTION_REQUIREMENTS,
   type FunctionName,
@@ -114,6 +116,19 @@ export function loadConfig(
   for (const name of requirements.strictSecrets) {
     if (!strict && typeof env[name] === "string" && env[name]) secrets[name] = env[name] as string;
   }
+  for (const name of requirements.optionalSecrets ?? []) {
+    const value = typeof env[name] === "string" ? (env[name] as string).trim() : "";
+    if (value) secrets[name] = value;
+  }
+
+  if (functionName === "api") problems.push(...indexEnvApiKeys(secrets.API_KEYS, { strict }).problems);
+
+  const trustedProxyCidrs = parseList(base.TRUSTED_PROXY_IPS);
+  if (!createCidrSet(trustedProxyCidrs).ok)
+    problems.push("TRUSTED_PROXY_IPS has an entry that is not an IP or CIDR");
+  if (base.TRUST_PROXY_HEADERS && trustedProxyCidrs.length === 0) {
+    problems.push("TRUST_PROXY_HEADERS is on but TRUSTED_PROXY_IPS is empty: no proxy could be trusted");
+  }
 
   const phiProcessors = parseList(base.PHI_PROCESSORS).filter((p) => p !== "none");
   if (strict) {
@@ -149,7 +164,7 @@ export function loadConfig(
     strict,
     phiProcessors,
     trustProxyHeaders: base.TRUST_PROXY_HEADERS,
-    trustedProxyCidrs: parseList(base.TRUSTED_PROXY_IPS),
+    trustedProxyCidrs,
     stepUpWindowMinutes: base.STEP_UP_WINDOW_MINUTES ?? 15,
     maxUploadBytes: base.MAX_UPLOAD_BYTES ?? 25 * 1024 * 1024,
     publicOrigin: base.PUBLIC_ORIGIN,

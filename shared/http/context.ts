@@ -1,3 +1,4 @@
+import type { Principal } from "../auth/principal";
 import type { AppConfig } from "../config/load-config";
 import type { Database } from "../db/database";
 
@@ -6,6 +7,10 @@ export interface AppVariables {
   requestId: string;
   config: AppConfig;
   db: Database;
+  /** The caller's address, resolved per TRUST_PROXY_HEADERS / TRUSTED_PROXY_IPS (null: unknown). */
+  clientIp: string | null;
+  /** Who is calling; set by the authenticate middleware on protected routes. */
+  principal: Principal;
 }
 
 export interface AppEnv {

@@ -4,6 +4,7 @@ import type { AppEnv } from "./context";
 import { HttpError } from "./errors";
 import { appConfig } from "./middleware/app-config";
 import { bodyLimit } from "./middleware/body-limit";
+import { clientIp } from "./middleware/client-ip";
 import { requireJsonBody } from "./middleware/content-type";
 import { database } from "./middleware/database";
 import { notFoundOrMethodNotAllowed, onError } from "./middleware/error-handler";
@@ -62,6 +63,7 @@ export function createFunctionApp(functionName: FunctionName, options: FunctionA
     }),
   );
   app.use(appConfig(functionName));
+  app.use(clientIp());
   app.use(bodyLimit(options.bodyLimitBytes));
   app.use(requireJsonBody({ multipartPaths: options.multipartPaths ?? [] }));
   if (options.usesDatabase) app.use(database());

@@ -19,6 +19,7 @@ export function testEnv(
     MFA_ENCRYPTION_KEYS: TEST_KEY("mfa1"),
     API_KEY_HMAC_KEYS: TEST_KEY("apik1"),
     SHARE_LINK_KEYS: TEST_KEY("share1"),
+    RATE_LIMIT_KEYS: TEST_KEY("rl1"),
     ...overrides,
   };
 }

@@ -1,0 +1,64 @@
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import type { Permission } from "../auth/permissions";
+import type { SessionStage } from "../auth/principal";
+import { authenticate } from "./middleware/authenticate";
+import { requirePermission } from "./middleware/authorize";
+
+/**
+ * How a route is reached, recorded in the OpenAPI document (x-medchr-auth) so the shared
+ * security suite (test/security) can find every route and check it without a list kept
+ * by hand:
+ *  - "public": no credentials (health, login, SSO); the suite keeps an explicit allowlist;
+ *  - "session": a browser session in one of the given stages (the auth function);
+ *  - "session_or_api_key": browser sessions and partner API keys (the api function).
+ */
+export type RouteAuth = "public" | "session" | "session_or_api_key";
+
+export const AUTH_EXTENSION = "x-medchr-auth";
+export const PERMISSION_EXTENSION = "x-medchr-permission";
+export const STAGES_EXTENSION = "x-medchr-session-stages";
+
+const sessionSecurity = (): { [name: string]: string[] }[] => [{ sessionCookie: [] }];
+const sessionOrKeySecurity = (): { [name: string]: string[] }[] => [{ sessionCookie: [] }, { apiKey: [] }];
+
+/** A route anyone may call. */
+export function publicRoute<const R extends RouteConfig>(config: R) {
+  return createRoute({ ...config, [AUTH_EXTENSION]: "public" });
+}
+
+/**
+ * A route for the signed-in browser only (auth function): session in `stages` (default
+ * active), CSRF on state changes, tenant IP allowlist; optionally one permission.
+ */
+export function sessionRoute<const R extends RouteConfig>(
+  config: R & { stages?: readonly SessionStage[]; permission?: Permission },
+) {
+  const { stages = ["active"], permission, ...route } = config;
+  const middleware = [
+    authenticate({ sessionStages: stages }),
+    ...(permission ? [requirePermission(permission)] : []),
+  ];
+  return createRoute({
+    ...(route as unknown as R),
+    middleware,
+    security: sessionSecurity(),
+    [AUTH_EXTENSION]: "session",
+    [STAGES_EXTENSION]: [...stages],
+    ...(permission ? { [PERMISSION_EXTENSION]: permission } : {}),
+  });
+}
+
+/**
+ * A route of the partner/clinician API (api function): an active session or an API key,
+ * then exactly one permission (role or scope), with step-up where the permission needs it.
+ */
+export function protectedRoute<const R extends RouteConfig>(config: R & { permission: Permission }) {
+  const { permission, ...route } = config;
+  return createRoute({
+    ...(route as unknown as R),
+    middleware: [authenticate({ apiKeys: true }), requirePermission(permission)],
+    security: sessionOrKeySecurity(),
+    [AUTH_EXTENSION]: "session_or_api_key",
+    [PERMISSION_EXTENSION]: permission,
+  });
+}
