@@ -2,6 +2,7 @@ import { createFunctionApp } from "../../shared/http/create-app";
 import { limitByClientIp } from "../../shared/http/middleware/rate-limit";
 import { registerHealth } from "../../shared/http/routes/health";
 import { registerGetSession } from "./routes/get-session";
+import { registerMfaRoutes } from "./routes/mfa";
 import { registerMySessions } from "./routes/my-sessions";
 import { registerPostChangePassword } from "./routes/post-change-password";
 import { registerPostLogin } from "./routes/post-login";
@@ -31,6 +32,7 @@ export function buildAuthApp() {
   registerGetSession(app);
   registerMySessions(app);
   registerPostChangePassword(app);
+  registerMfaRoutes(app);
   return app;
 }
 
