@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { FunctionApp } from "../../../shared/http/create-app";
+import { publicRoute } from "../../../shared/http/define-route";
 import { HttpError } from "../../../shared/http/errors";
 
 export const READINESS_TIMEOUT_MS = 2000;
@@ -8,7 +9,7 @@ const ReadySchema = z
   .object({ status: z.literal("ready"), checks: z.object({ database: z.literal("ok") }) })
   .openapi("Ready");
 
-export const getReadyRoute = createRoute({
+export const getReadyRoute = publicRoute({
   method: "get",
   path: "/ready",
   tags: ["ops"],

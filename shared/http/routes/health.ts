@@ -1,11 +1,12 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { FunctionName } from "../../config/functions";
 import type { FunctionApp } from "../create-app";
+import { publicRoute } from "../define-route";
 
 export const HealthSchema = z.object({ status: z.literal("ok"), function: z.string() }).openapi("Health");
 
 export const healthRoute = (path: string) =>
-  createRoute({
+  publicRoute({
     method: "get",
     path,
     tags: ["ops"],

@@ -1,0 +1,56 @@
+/**
+ * What the shared security suite needs to know about routes beyond what their OpenAPI
+ * definitions say. Keep it small: auth kind and permission come from the route itself
+ * (shared/http/define-route.ts); here live only the public allowlist, sample bodies, and
+ * which fixture a path parameter names. A new route without what it needs here makes the
+ * suite fail with a message saying what to add.
+ */
+
+/** Routes anyone may call, by "METHOD path". Anything else must authenticate. */
+export const PUBLIC_ROUTES = new Set([
+  "GET /health",
+  "GET /ready",
+  "GET /auth/health",
+  "POST /auth/login",
+  "GET /auth/sso/login",
+  "GET /ui/sso/login",
+  "GET /auth/sso/callback",
+]);
+
+/**
+ * Path parameters by name -> the kind of row they point at. The suite creates one of
+ * each in another tenant and expects 404 (and nothing changed) when a caller uses it.
+ */
+export const PARAM_FIXTURES = {
+  userId: "user",
+  sessionId: "session",
+  apiKeyId: "apiKey",
+  patientId: "patient",
+  documentId: "document",
+  jobId: "job",
+} as const;
+export type FixtureKind = (typeof PARAM_FIXTURES)[keyof typeof PARAM_FIXTURES];
+
+/**
+ * A valid body per route with a JSON body (validation runs before the handler, so a
+ * cross-tenant 404 needs a body that passes validation). Values are synthetic.
+ */
+export const SAMPLE_BODIES: Record<string, unknown> = {
+  "POST /auth/logout": {},
+  "POST /auth/sessions/revoke-others": {},
+  "POST /auth/password/change": { currentPassword: "x", newPassword: "y" },
+  "POST /auth/mfa/setup": { password: "x" },
+  "POST /auth/mfa/setup/confirm": { setupToken: "x", code: "000000" },
+  "POST /auth/mfa/verify": { code: "000000" },
+  "POST /auth/mfa/step-up": { code: "000000" },
+  "POST /auth/mfa/recovery-codes": { code: "000000" },
+  "POST /api/v1/admin/users": {
+    email: "new.user@clinic.example.org",
+    displayName: "New User",
+    role: "clinician",
+  },
+  "PATCH /api/v1/admin/users/{userId}": { role: "clinician" },
+  "POST /api/v1/admin/users/{userId}/sessions/revoke": {},
+  "POST /api/v1/admin/api-keys": { name: "suite key", scopes: ["read"] },
+  "PUT /api/v1/admin/policy": { stepUpWindowMinutes: 10 },
+};
