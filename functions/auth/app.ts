@@ -7,6 +7,7 @@ import { registerMySessions } from "./routes/my-sessions";
 import { registerPostChangePassword } from "./routes/post-change-password";
 import { registerPostLogin } from "./routes/post-login";
 import { registerPostLogout } from "./routes/post-logout";
+import { registerSsoRoutes } from "./routes/sso";
 
 /**
  * Per client IP, per minute, on every state-changing /auth call (login, codes, password):
@@ -33,6 +34,7 @@ export function buildAuthApp() {
   registerMySessions(app);
   registerPostChangePassword(app);
   registerMfaRoutes(app);
+  registerSsoRoutes(app);
   return app;
 }
 

@@ -233,6 +233,7 @@ const AUDIT_EVENT_SCHEMAS = [
   }),
   auditEvent("user.lockout", "user", { failures: count(), lockedSeconds: count() }),
   auditEvent("user.lockout_clear", "user", {}),
+  auditEvent("user.sso_link", "user", { provider: oneOf(["oidc", "azure", "google"] as const) }),
   auditEvent("user.logout", "session", {}),
   auditEvent("user.password_change", "user", { sessionsRevoked: count() }),
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { indexEnvApiKeys } from "../auth/api-keys/env-api-keys";
+import { parseSsoSettings } from "../auth/sso/sso-settings";
 import { err, ok, type Result } from "../core/result";
 import { createCidrSet } from "../net/create-cidr-set";
 import {
@@ -122,6 +123,10 @@ export function loadConfig(
   }
 
   if (functionName === "api") problems.push(...indexEnvApiKeys(secrets.API_KEYS, { strict }).problems);
+  if (functionName === "auth") {
+    const sso = parseSsoSettings(env, { strict });
+    if (!sso.ok) problems.push(...sso.error.problems);
+  }
 
   const trustedProxyCidrs = parseList(base.TRUSTED_PROXY_IPS);
   if (!createCidrSet(trustedProxyCidrs).ok)
