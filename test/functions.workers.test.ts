@@ -63,6 +63,7 @@ describe.each(FUNCTIONS)("$name function (workerd)", ({ name, app, health }) => 
       QSTASH_NEXT_SIGNING_KEY: "sig-next-0123456789abcdefghijklmnopqrs",
       UPSTASH_REDIS_REST_TOKEN: "redis-token-0123456789abcdefghijklmnop",
       SUPABASE_SERVICE_ROLE_KEY: "service-role-0123456789abcdefghijklmno",
+      STORAGE_INTERNAL_TOKEN: "storage-internal-0123456789abcdefghijkl",
     };
     const prod = { ...bindings, ...strictSecrets, APP_ENV: "prod", PHI_PROCESSORS: "none" };
     // Control: the same environment without the dev flag serves, so the flag alone refuses.

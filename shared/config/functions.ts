@@ -34,6 +34,8 @@ export const SECRET_SETTINGS = [
   "OIDC_CLIENT_SECRET",
   "AZURE_CLIENT_SECRET",
   "GOOGLE_CLIENT_SECRET",
+  // Shared between api/pipeline and the storage function's internal routes (service binding).
+  "STORAGE_INTERNAL_TOKEN",
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
@@ -66,20 +68,25 @@ export const FUNCTION_REQUIREMENTS: Record<FunctionName, FunctionRequirements> =
   api: {
     keyRings: ["AUDIT_KEYS", "SESSION_KEYS", "API_KEY_HMAC_KEYS", "SHARE_LINK_KEYS", "RATE_LIMIT_KEYS"],
     secrets: ["DATABASE_URL"],
-    strictSecrets: ["QSTASH_TOKEN", "UPSTASH_REDIS_REST_TOKEN"],
+    strictSecrets: ["QSTASH_TOKEN", "UPSTASH_REDIS_REST_TOKEN", "STORAGE_INTERNAL_TOKEN"],
     optionalSecrets: ["API_KEYS"],
     handlesPhi: true,
   },
   storage: {
     keyRings: [],
     secrets: [],
-    strictSecrets: ["SUPABASE_SERVICE_ROLE_KEY"],
+    strictSecrets: ["SUPABASE_SERVICE_ROLE_KEY", "STORAGE_INTERNAL_TOKEN"],
     handlesPhi: true,
   },
   pipeline: {
     keyRings: ["AUDIT_KEYS"],
     secrets: ["DATABASE_URL"],
-    strictSecrets: ["QSTASH_TOKEN", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY"],
+    strictSecrets: [
+      "QSTASH_TOKEN",
+      "QSTASH_CURRENT_SIGNING_KEY",
+      "QSTASH_NEXT_SIGNING_KEY",
+      "STORAGE_INTERNAL_TOKEN",
+    ],
     handlesPhi: true,
   },
   cron: { keyRings: ["AUDIT_KEYS"], secrets: ["DATABASE_URL"], strictSecrets: [], handlesPhi: true },

@@ -42,6 +42,11 @@ const baseSchema = z.object({
     .max(100 * 1024 * 1024)
     .optional(),
   PUBLIC_ORIGIN: z.string().url().optional(),
+  SUPABASE_URL: z.string().url().optional(),
+  SUPABASE_STORAGE_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{2,62}$/)
+    .optional(),
 });
 
 export interface AppConfig {

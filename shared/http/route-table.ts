@@ -15,7 +15,8 @@ export const ROUTE_TABLE: ReadonlyArray<{ pattern: string; function: FunctionNam
   { pattern: "/chr/*", function: "api" },
   { pattern: "/health", function: "api" },
   { pattern: "/ready", function: "api" },
-  { pattern: "/storage/*", function: "storage" },
+  // Only liveness is public: /storage/internal/* is reached through the STORAGE binding.
+  { pattern: "/storage/health", function: "storage" },
   { pattern: "/pipeline/*", function: "pipeline" },
   { pattern: "/*", function: "web" },
 ];

@@ -315,6 +315,7 @@ describe("step-up in HIPAA mode", () => {
       PHI_PROCESSORS: "none",
       UPSTASH_REDIS_REST_TOKEN: "t".repeat(40),
       QSTASH_TOKEN: "q".repeat(40),
+      STORAGE_INTERNAL_TOKEN: "s".repeat(40),
       PUBLIC_ORIGIN: "https://medchr.example.org",
     });
 
