@@ -15,6 +15,7 @@
  */
 
 import { activeKey, decodeBase64Url, encodeBase64Url, type KeyRing } from "../config/key-ring";
+import { encodeBase32 } from "../core/base32";
 import { type DomainError, err, ok, type Result } from "../core/result";
 
 export const API_KEY_PREFIX = "mk";
@@ -41,27 +42,9 @@ export interface GeneratedApiKey extends ApiKeyParts {
   readonly token: string;
 }
 
-const BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
-
-function encodeBase32(bytes: Uint8Array): string {
-  let out = "";
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += BASE32_ALPHABET[(buffer >> bits) & 31];
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += BASE32_ALPHABET[(buffer << (5 - bits)) & 31];
-  return out;
-}
-
 export function generateApiKeyToken(): GeneratedApiKey {
-  const keyId = encodeBase32(crypto.getRandomValues(new Uint8Array(KEY_ID_BYTES)));
+  // Lower-case base32: the public key id is case-sensitive in look-ups and reads well in logs.
+  const keyId = encodeBase32(crypto.getRandomValues(new Uint8Array(KEY_ID_BYTES))).toLowerCase();
   const secret = encodeBase64Url(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
   return { token: `${API_KEY_PREFIX}_${keyId}_${secret}`, keyId, secret };
 }
