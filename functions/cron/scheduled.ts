@@ -6,9 +6,10 @@ import { createDatabase } from "../../shared/db/database";
 export const DAILY_CRON = "17 3 * * *";
 
 /**
- * Scheduled work. Each job logs ids and counts only. Today: verify every tenant's audit
- * chain and record the verdict in the tenant's own log. Retention and the stuck-job
- * sweeper join with their issues.
+ * Scheduled work. Each job logs ids and counts only, and one failing job does not stop
+ * the others. Today: verify every tenant's audit chain (verdict recorded in the tenant's
+ * own log), purge expired rate-limit windows, and purge ended sessions and stale MFA setup
+ * tokens. Retention and the stuck-job sweeper join with their issues.
  */
 export async function runScheduledJobs(cron: string, env: Record<string, unknown>): Promise<void> {
   const loaded = loadConfig("cron", env);
@@ -19,15 +20,48 @@ export async function runScheduledJobs(cron: string, env: Record<string, unknown
   const config = loaded.value;
   const db = createDatabase(requireSecret(config, "DATABASE_URL"));
   const requestId = `cron-${crypto.randomUUID()}`;
+  const jobs: Record<string, () => Promise<{ failed?: number; [count: string]: number | undefined }>> = {
+    "audit.verify": async () => {
+      const { summary } = await recordAuditVerification(db, requireKeyRing(config, "AUDIT_KEYS"), {
+        systemId: "cron.audit_verify",
+        requestId,
+      });
+      return { ...summary };
+    },
+    "ratelimit.purge": async () => {
+      const [row] = await db.withoutTenant(
+        { requestId },
+        (tx) => tx<{ removed: number }[]>`select medchr_ops.purge_expired_rate_limit_buckets() as removed`,
+      );
+      return { removed: row?.removed ?? 0 };
+    },
+    "auth_state.purge": async () => {
+      const [row] = await db.withoutTenant(
+        { requestId },
+        (tx) =>
+          tx<{ sessions_removed: number; setup_tokens_removed: number }[]>`
+          select * from medchr.purge_expired_auth_state(${new Date()})`,
+      );
+      return {
+        sessionsRemoved: row?.sessions_removed ?? 0,
+        setupTokensRemoved: row?.setup_tokens_removed ?? 0,
+      };
+    },
+  };
   try {
-    const { summary } = await recordAuditVerification(db, requireKeyRing(config, "AUDIT_KEYS"), {
-      systemId: "cron.audit_verify",
-      requestId,
-    });
-    const level = summary.failed > 0 ? "error" : "info";
-    const line = JSON.stringify({ level, event: "audit.verify", cron, requestId, ...summary });
-    if (summary.failed > 0) console.error(line);
-    else console.info(line);
+    for (const [event, job] of Object.entries(jobs)) {
+      try {
+        const summary = await job();
+        const failed = (summary.failed ?? 0) > 0;
+        const line = JSON.stringify({ level: failed ? "error" : "info", event, cron, requestId, ...summary });
+        if (failed) console.error(line);
+        else console.info(line);
+      } catch (error) {
+        // Name only: driver messages can quote SQL parameters.
+        const kind = error instanceof Error ? error.name : typeof error;
+        console.error(JSON.stringify({ level: "error", event, cron, requestId, error: kind }));
+      }
+    }
   } finally {
     await db.close();
   }

@@ -43,6 +43,29 @@ describe("cron function (workerd)", () => {
     expect(JSON.parse(last!.details)).toMatchObject({ firstBadSeq: 1, reason: "hash_mismatch" });
   });
 
+  it("purges ended sessions older than 30 days and expired rate-limit windows, keeping live ones", async () => {
+    const [user] = await owner<{ id: string }[]>`
+      insert into medchr.users (tenant_id, email, display_name, role)
+      values (${tenantId}, ${`cron-${Date.now()}@clinic.example.org`}, 'Cron User', 'clinician') returning id`;
+    const insertSession = (hashByte: number, revokedDaysAgo: number | null) => owner`
+      insert into medchr.ui_sessions (tenant_id, user_id, token_hash, stage, method, absolute_expires_at, revoked_at)
+      values (${tenantId}, ${user!.id}, ${new Uint8Array(32).fill(hashByte)}, 'active', 'password',
+        now() + interval '1 hour',
+        ${revokedDaysAgo === null ? null : new Date(Date.now() - revokedDaysAgo * 86_400_000)})`;
+    await insertSession(201, 31);
+    await insertSession(202, 2);
+    await insertSession(203, null);
+    await owner`insert into medchr_ops.rate_limit_buckets (key, window_start, count, expires_at)
+      values ('cron-test:abc', now() - interval '2 hours', 1, now() - interval '1 hour')`;
+    await runScheduledJobs(DAILY_CRON, testEnv(urls.TEST_DATABASE_URL));
+    const left = await owner<{ b: number }[]>`
+      select get_byte(token_hash, 0) as b from medchr.ui_sessions where user_id = ${user!.id} order by 1`;
+    expect(left.map((r) => r.b)).toEqual([202, 203]);
+    const [buckets] = await owner<{ n: number }[]>`
+      select count(*)::int as n from medchr_ops.rate_limit_buckets where key = 'cron-test:abc'`;
+    expect(buckets!.n).toBe(0);
+  });
+
   it("does nothing but log when its configuration is invalid", async () => {
     await expect(runScheduledJobs(DAILY_CRON, { APP_ENV: "prod" })).resolves.toBeUndefined();
   });
