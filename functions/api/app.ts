@@ -1,5 +1,6 @@
 import { createFunctionApp } from "../../shared/http/create-app";
 import { registerHealth } from "../../shared/http/routes/health";
+import { registerAdminRoutes } from "./routes/admin";
 import { registerGetReady } from "./routes/get-ready";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
@@ -9,6 +10,7 @@ export function buildApiApp() {
   const app = createFunctionApp("api", { usesDatabase: true });
   registerHealth(app, "api", "/health");
   registerGetReady(app);
+  registerAdminRoutes(app);
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",
     info: {

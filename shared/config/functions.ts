@@ -66,7 +66,15 @@ export const FUNCTION_REQUIREMENTS: Record<FunctionName, FunctionRequirements> =
     handlesPhi: true,
   },
   api: {
-    keyRings: ["AUDIT_KEYS", "SESSION_KEYS", "API_KEY_HMAC_KEYS", "SHARE_LINK_KEYS", "RATE_LIMIT_KEYS"],
+    keyRings: [
+      "AUDIT_KEYS",
+      "SESSION_KEYS",
+      "API_KEY_HMAC_KEYS",
+      "SHARE_LINK_KEYS",
+      "RATE_LIMIT_KEYS",
+      // Admins create users with passwords through the api.
+      "PASSWORD_PEPPER_KEYS",
+    ],
     secrets: ["DATABASE_URL"],
     strictSecrets: ["QSTASH_TOKEN", "UPSTASH_REDIS_REST_TOKEN", "STORAGE_INTERNAL_TOKEN"],
     optionalSecrets: ["API_KEYS"],

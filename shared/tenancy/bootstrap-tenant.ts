@@ -88,7 +88,7 @@ export async function bootstrapTenant(
         ...audit,
         action: "user.create",
         resource: { type: "user", id: user!.id },
-        details: { role: "admin" },
+        details: { role: "admin", createdBy: "bootstrap" },
       });
       return { tenantId, adminUserId: user!.id };
     });

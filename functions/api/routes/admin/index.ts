@@ -1,0 +1,18 @@
+import type { FunctionApp } from "../../../../shared/http/create-app";
+import { registerAdminApiKeyRoutes } from "./api-keys";
+import { registerAdminPolicyRoutes } from "./policy";
+import { registerAdminUserSessionRoutes } from "./user-sessions";
+import { registerAdminUserRoutes } from "./users";
+
+/**
+ * The clinic administration API under /api/v1/admin: users, API keys, security policy.
+ * Every route is a protectedRoute naming one permission (user.manage, apikey.manage,
+ * tenant.policy.manage): sessions of admins and keys with the admin scope, with step-up in
+ * prod/HIPAA mode. Tenant isolation is RLS: another clinic's ids are simply not found.
+ */
+export function registerAdminRoutes(app: FunctionApp) {
+  registerAdminUserRoutes(app);
+  registerAdminUserSessionRoutes(app);
+  registerAdminApiKeyRoutes(app);
+  registerAdminPolicyRoutes(app);
+}
