@@ -1,6 +1,7 @@
 /**
  * OCR tests run the real tesseract.js-core wasm (a few seconds each), so they are kept few:
- * one scanned PDF end to end, one image through the workerd-style instantiation, and bad images.
+ * corpus and synthetic scans end to end, one image with Node sniffing hidden as in workerd, and bad
+ * input. ocr-engine.workers.test.ts holds the same synthetic page to the same lines inside workerd.
  */
 import { readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
@@ -16,6 +17,12 @@ import { buildTestPdf } from "../../test/fixtures/clinical/build-test-pdf";
 import { extractDocumentText, lazyOcr } from "./extract-document-text";
 import { loadNodeOcrAssets } from "./node-ocr-assets";
 import { createOcrEngine, type OcrEngine } from "./ocr-engine";
+import {
+  SYNTHETIC_LAB_EXPECTED,
+  syntheticLabJpeg,
+  syntheticLabPng,
+  syntheticLabScannedPdf,
+} from "./testing/synthetic-lab-page";
 
 const CORPUS = "/work/shared/corpus";
 
@@ -61,6 +68,24 @@ describe("OCR engine (Node assets)", () => {
     expect(page.text).toMatch(/IMPRESSION/);
     expect(page.text).toMatch(/No focal consolidation, pleural effusion/);
   }, 60_000);
+
+  it("reads the synthetic lab page from PNG, JPEG and a scanned PDF, as the workerd test does", async () => {
+    const engine = await ocr.get();
+    if (!engine.ok) throw new Error("engine");
+    for (const image of [await syntheticLabPng(), syntheticLabJpeg()]) {
+      const r = await engine.value.recognize(image);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.value.confidence).toBeGreaterThan(85);
+      for (const line of SYNTHETIC_LAB_EXPECTED) expect(r.value.text).toMatch(line);
+    }
+    const pdf = await extractDocumentText(syntheticLabScannedPdf(), { getOcr: ocr.get });
+    expect(pdf.ok && pdf.value.pages[0]!.source).toBe("ocr");
+    if (pdf.ok) for (const line of SYNTHETIC_LAB_EXPECTED) expect(pdf.value.pages[0]!.text).toMatch(line);
+    const memory = engine.value.memoryBytes?.() ?? 0;
+    expect(memory).toBeGreaterThan(16 * 1024 * 1024);
+    expect(memory).toBeLessThan(64 * 1024 * 1024);
+  }, 90_000);
 
   it("returns empty text, not an error, for an image without text", async () => {
     const engine = await ocr.get();
@@ -137,12 +162,37 @@ describe("OCR engine (workerd-style: precompiled module via instantiateWasm, Nod
   }, 60_000);
   afterAll(() => engine?.dispose());
 
-  it("recognises a PNG page and restores process.type afterwards", async () => {
+  it("recognises a corpus JPEG page and restores process.type afterwards", async () => {
     expect((process as { type?: string }).type).toBeUndefined();
     const r = await engine.recognize(new Uint8Array(readFileSync(`${CORPUS}/dev-029.jpg`)));
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.value.text).toMatch(/Leukocyte Esterase/);
   }, 60_000);
+
+  it("reports a wasm module that cannot be instantiated as ocr_unavailable instead of hanging", async () => {
+    const assets = await loadNodeOcrAssets();
+    // (module (import "zz" "missing" (func))): compiles, but Emscripten's imports cannot link it.
+    const unlinkable = await WebAssembly.compile(
+      new Uint8Array([
+        0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 14, 1, 2, 122, 122, 7, 109, 105, 115, 115, 105,
+        110, 103, 0, 0,
+      ]),
+    );
+    expect(
+      await createOcrEngine({
+        factory: assets.factory,
+        wasmModule: unlinkable,
+        trainedData: assets.trainedData,
+      }),
+    ).toMatchObject({ ok: false, error: { code: "ocr_unavailable" } });
+    expect(
+      await createOcrEngine({
+        factory: assets.factory,
+        wasmBinary: new Uint8Array([0, 97, 115, 109, 9, 9]),
+        trainedData: assets.trainedData,
+      }),
+    ).toMatchObject({ ok: false, error: { code: "ocr_unavailable" } });
+  });
 
   it("reports missing assets as ocr_unavailable", async () => {
     const assets = await loadNodeOcrAssets();

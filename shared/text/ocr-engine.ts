@@ -3,7 +3,8 @@
  * TessBaseAPI. tesseract.js itself is not used because it spawns Web Workers, which workerd lacks.
  *
  * This module must stay free of Node-only imports: the wasm bytes/module, the Emscripten factory and
- * the traineddata are injected through OcrAssets (see node-ocr-assets.ts for the Node provider).
+ * the traineddata are injected through OcrAssets (node-ocr-assets.ts reads them from node_modules,
+ * workers-ocr-assets.ts imports them as bundled modules).
  */
 import { readImageInfo } from "./read-image-info";
 import { DEFAULT_TEXT_LIMITS, type TextResult, textErr, textOk } from "./text-types";
@@ -34,7 +35,7 @@ export type TesseractCoreFactory = (moduleArg: Record<string, unknown>) => Promi
 export interface OcrAssets {
   /** Default export of tesseract.js-core/tesseract-core-*.js (the Emscripten factory). */
   readonly factory: TesseractCoreFactory;
-  /** Raw .wasm bytes (Node), compiled by Emscripten at start-up ... */
+  /** Raw .wasm bytes (Node), compiled when the engine starts ... */
   readonly wasmBinary?: Uint8Array;
   /** ... or a precompiled module (workerd: runtime compilation is forbidden, imports of .wasm are not). */
   readonly wasmModule?: WebAssembly.Module;
@@ -66,6 +67,13 @@ export interface OcrPageResult {
 export interface OcrEngine {
   /** Encoded image bytes: PNG, JPEG, TIFF, BMP or PNM (decoded by Leptonica inside the wasm). */
   recognize(image: Uint8Array, options?: OcrOptions): Promise<TextResult<OcrPageResult>>;
+  /**
+   * Bytes of WebAssembly memory the engine holds. It grows with the largest page seen and never
+   * shrinks, and in a Worker it counts against the isolate's 128 MB, so callers can watch it and
+   * replace the engine after an unusually large page. Optional so that wrappers (timing,
+   * instrumentation) need not forward it; createOcrEngine always provides it.
+   */
+  memoryBytes?(): number;
   dispose(): void;
 }
 
@@ -81,9 +89,10 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
   }
   let trainedData: Uint8Array;
   let module: TesseractCoreModule;
+  let memory: WebAssembly.Memory | null;
   try {
     trainedData = await maybeGunzip(assets.trainedData);
-    module = await instantiateCore(assets);
+    ({ module, memory } = await instantiateCore(assets));
   } catch {
     return textErr("ocr_unavailable", "The OCR engine could not be started.");
   }
@@ -178,6 +187,7 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
       queue = run.catch(() => undefined);
       return run;
     },
+    memoryBytes: () => (disposed ? 0 : (memory?.buffer.byteLength ?? 0)),
     dispose() {
       if (disposed) return;
       disposed = true;
@@ -190,32 +200,59 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
   });
 }
 
-async function instantiateCore(assets: OcrAssets): Promise<TesseractCoreModule> {
+/**
+ * Node and workerd instantiate the same way: Emscripten is handed a compiled module through
+ * `instantiateWasm`, so it never fetches or compiles anything itself. Only where the module comes
+ * from differs: compiled here from bytes (Node), or compiled by the bundler at deploy time (workerd,
+ * where run-time compilation is forbidden).
+ */
+async function instantiateCore(
+  assets: OcrAssets,
+): Promise<{ module: TesseractCoreModule; memory: WebAssembly.Memory | null }> {
+  const wasmModule =
+    assets.wasmModule ?? (await WebAssembly.compile(assets.wasmBinary as Uint8Array<ArrayBuffer>));
+  let memory: WebAssembly.Memory | null = null;
+  let failed: (error: unknown) => void = () => {};
+  // Emscripten offers no way to report a failed custom instantiation; without this race the
+  // factory's promise would never settle.
+  const instantiationFailed = new Promise<never>((_, reject) => {
+    failed = reject;
+  });
   const moduleArg: Record<string, unknown> = {
     // Tesseract writes diagnostics ("Estimating resolution...") to stderr; keep logs clean.
     print: () => {},
     printErr: () => {},
-  };
-  if (assets.wasmModule) {
-    const wasmModule = assets.wasmModule;
-    moduleArg.instantiateWasm = (
+    instantiateWasm: (
       imports: WebAssembly.Imports,
       receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
     ) => {
-      WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule));
+      WebAssembly.instantiate(wasmModule, imports)
+        .then((instance) => {
+          memory =
+            (Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory) as
+              | WebAssembly.Memory
+              | undefined) ?? null;
+          receive(instance, wasmModule);
+        })
+        .catch(failed);
+      // An empty object tells Emscripten that instantiation continues asynchronously.
       return {};
-    };
-  } else {
-    moduleArg.wasmBinary = assets.wasmBinary;
-  }
+    },
+  };
+  const module = await Promise.race([startFactory(assets, moduleArg), instantiationFailed]);
+  return { module, memory };
+}
+
+function startFactory(assets: OcrAssets, moduleArg: Record<string, unknown>): Promise<TesseractCoreModule> {
   if (assets.environmentShim !== "hide-node") return assets.factory(moduleArg);
   const proc = (globalThis as { process?: { type?: string } }).process;
   const had = proc !== undefined && Object.hasOwn(proc, "type");
   const previous = proc?.type;
   if (proc) proc.type = "renderer";
   try {
-    // The environment is sniffed synchronously when the factory is entered.
-    return await assets.factory(moduleArg);
+    // The environment is sniffed synchronously on entering the factory, so process.type is
+    // restored before anything else can run and observe it.
+    return assets.factory(moduleArg);
   } finally {
     if (proc) {
       if (had) proc.type = previous;

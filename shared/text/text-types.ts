@@ -71,3 +71,15 @@ export const DEFAULT_TEXT_LIMITS: TextLimits = {
   // 600 dpi US Letter is 5100 x 6600 = 33.7 MP; anything much larger is not a document scan.
   maxImagePixels: 40_000_000,
 };
+
+/**
+ * Limits for the pipeline Worker, whose isolate has 128 MB in all. Tesseract's wasm memory grows
+ * with the largest page and never shrinks: measured 20 MiB after start, 24 MiB after a 200 dpi
+ * Letter page (3.7 MP), 35 MiB at 300 dpi (8.4 MP), 48 MiB at 400 dpi (15 MP), 83 MiB at 600 dpi
+ * (33.7 MP); pdf.js holds the decoded page pixels in the JS heap besides. 9 MP admits 300 dpi
+ * Letter and A4 (8.7 MP) with room for the document bytes and pdf.js.
+ */
+export const WORKERS_TEXT_LIMITS: TextLimits = {
+  ...DEFAULT_TEXT_LIMITS,
+  maxImagePixels: 9_000_000,
+};
