@@ -2,22 +2,31 @@
  * npm start: the whole product on one machine, no accounts, no services installed.
  *   - Postgres: PGlite with pgvector over a local socket, data kept in .data/pglite
  *   - migrations applied; a demo clinic and admin seeded on the very first start (dev only)
+ *   - Upstash Redis REST stand-in in front of a throw-away redis-server (rate limits), when
+ *     redis-server is installed; otherwise the functions use the Postgres rate limiter
+ *   - QStash stand-in (job queue with signed deliveries), fresh token and keys every start
  *   - every function in workerd (wrangler dev, one process), behind a dev router that
  *     sends paths to functions as the production routes do, at one origin
  * Ctrl-C stops everything cleanly.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { appendAuditEvent } from "../shared/audit/append-audit-event";
 import { FUNCTION_NAMES, FUNCTION_REQUIREMENTS, type FunctionName } from "../shared/config/functions";
-import { parseKeyRing } from "../shared/config/key-ring";
-import { connect } from "../shared/db/database";
+import { type KeyRing, parseKeyRing } from "../shared/config/key-ring";
+import { APP_ROLE, connect, type Sql } from "../shared/db/database";
 import { applyMigrations } from "../shared/db/migrate";
 import { bootstrapTenant } from "../shared/tenancy/bootstrap-tenant";
 import { REPO_ROOT, readMigrations } from "./lib/migrations-dir";
 import { loadOrCreateDevSecrets } from "./local/dev-secrets";
 import { startLocalPostgres } from "./local/pglite-server";
+import { type QStashStandin, startQStashStandin } from "./local/qstash/server";
+import { startUpstashRedisStandin, type UpstashRedisStandin } from "./local/upstash-redis/server";
+import { DEFAULT_REDIS_SERVER_PATH } from "./local/upstash-redis/spawn-redis-server";
 import { writeLocalWranglerConfigs } from "./local/wrangler-configs";
 
 const { values } = parseArgs({
@@ -31,6 +40,9 @@ const port = Number(values.port);
 const dataDir = values["data-dir"]!;
 const origin = `http://127.0.0.1:${port}`;
 
+/** The demo clinic's first admin (dev seed only; production never seeds). */
+const DEMO_ADMIN_EMAIL = "admin@demo-clinic.example.org";
+
 function step(message: string) {
   console.info(`[medchr] ${message}`);
 }
@@ -39,6 +51,8 @@ await mkdir(dataDir, { recursive: true, mode: 0o700 });
 step(`starting Postgres (PGlite + pgvector), data in ${dataDir}/pglite ...`);
 const pg = await startLocalPostgres({ dataDir: join(dataDir, "pglite"), port: Number(values["pg-port"]) });
 let wrangler: ChildProcess | undefined;
+let redis: UpstashRedisStandin | undefined;
+let qstash: QStashStandin | undefined;
 let stopping = false;
 
 async function shutdown(code: number) {
@@ -51,6 +65,8 @@ async function shutdown(code: number) {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     if (wrangler.exitCode === null) killGroup("SIGKILL");
   }
+  await qstash?.stop().catch(() => {});
+  await redis?.stop().catch(() => {});
   await pg.stop().catch(() => {});
   step("stopped");
   process.exit(code);
@@ -80,6 +96,7 @@ const migrations = await applyMigrations(owner, await readMigrations());
 step(`migrations: ${migrations.applied} applied, ${migrations.skipped} already applied`);
 
 const secrets = await loadOrCreateDevSecrets(join(dataDir, "dev-secrets.json"));
+let firstStart = false;
 const [{ tenants }] = (await owner`select count(*)::int as tenants from medchr.tenants`) as unknown as [
   { tenants: number },
 ];
@@ -91,7 +108,7 @@ if (tenants === 0) {
     {
       tenantName: "Demo Clinic",
       slug: "demo-clinic",
-      adminEmail: "admin@demo-clinic.example.org",
+      adminEmail: DEMO_ADMIN_EMAIL,
       adminName: "Demo Admin",
       emailDomains: ["demo-clinic.example.org"],
     },
@@ -99,18 +116,25 @@ if (tenants === 0) {
     { systemId: "dev.seed", requestId: "dev-seed" },
   );
   if (!seeded.ok) throw new Error(seeded.error.message);
+  await seedDemoPolicy(owner, seeded.value.tenantId, ring("AUDIT_KEYS"));
+  firstStart = true;
   console.info(
     [
       "",
       "  First start: a demo clinic and its admin were created (dev only; shown this once).",
-      "    e-mail:   admin@demo-clinic.example.org",
+      `    e-mail:   ${DEMO_ADMIN_EMAIL}`,
       `    password: ${seeded.value.adminPassword}`,
+      "  Sign in with these at the address printed below. The clinic requires two-factor",
+      "  authentication, so you will be asked to set up an authenticator app (scan the QR",
+      "  code or type the key) and to save 10 recovery codes. Then change the password.",
       "  Lost it? Stop the stack, delete the data folder, start again.",
       "",
     ].join("\n"),
   );
 }
 await owner.end({ timeout: 5 });
+
+const services = await startLocalServices();
 
 const vars = {} as Record<FunctionName, Record<string, string>>;
 for (const fn of FUNCTION_NAMES) {
@@ -122,6 +146,7 @@ for (const fn of FUNCTION_NAMES) {
     PUBLIC_ORIGIN: origin,
     ...(requirements.secrets.includes("DATABASE_URL") ? { DATABASE_URL: pg.url } : {}),
     ...Object.fromEntries(requirements.keyRings.map((ring) => [ring, secrets[ring]])),
+    ...serviceSettingsFor(fn, services),
   };
 }
 const configs = await writeLocalWranglerConfigs(vars, join(dataDir, "wrangler-config"));
@@ -181,10 +206,120 @@ console.info(
   [
     "",
     ready ? `  MedCHR is running at ${origin}` : `  MedCHR started at ${origin} but is NOT ready`,
-    `    UI        ${origin}/`,
-    `    health    ${origin}/health   ready ${origin}/ready`,
-    `    API docs  ${origin}/api/v1/openapi.json`,
+    `    UI           ${origin}/`,
+    `    health       ${origin}/health   ready ${origin}/ready`,
+    `    API docs     ${origin}/api/v1/openapi.json`,
+    `    rate limits  ${redis ? "Upstash Redis stand-in" : "Postgres (redis-server is not installed)"}`,
+    `    job queue    QStash stand-in at ${services.qstash.url}`,
+    ...(firstStart
+      ? [
+          "",
+          `  First login: open ${origin}/ and sign in as ${DEMO_ADMIN_EMAIL}`,
+          "  with the password printed above, then set up an authenticator app when asked (MFA is",
+          "  required). No phone at hand? `npm run totp -- <setup key>` prints the current code",
+          "  (local testing only).",
+        ]
+      : []),
     "  Ctrl-C stops everything.",
     "",
   ].join("\n"),
 );
+
+// ---- helpers ----------------------------------------------------------------------------
+// (function declarations: hoisted, so the script above reads top to bottom)
+
+interface LocalServices {
+  redis: { url: string; token: string } | undefined;
+  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
+}
+
+/** A fresh random secret per start: the stand-ins live in memory, nothing needs to survive a restart. */
+function randomSecret(prefix: string): string {
+  return `${prefix}${randomBytes(32).toString("base64url")}`;
+}
+
+/**
+ * The Upstash Redis stand-in (only with a real redis-server behind it; without one the
+ * functions fall back to the Postgres limiter, ADR 0006) and the QStash stand-in.
+ */
+async function startLocalServices(): Promise<LocalServices> {
+  const redisBinary = process.env.REDIS_SERVER_PATH ?? DEFAULT_REDIS_SERVER_PATH;
+  if (existsSync(redisBinary)) {
+    try {
+      redis = await startUpstashRedisStandin({ token: randomSecret("dev_"), spawn: true });
+      step(`rate limits: Upstash Redis REST stand-in at ${redis.url} (redis-server ${redis.redisUrl})`);
+    } catch (error) {
+      // A broken Redis must not keep the product from starting: Postgres limits are as strict.
+      step(`rate limits: redis-server did not start (${(error as Error).message}); using Postgres`);
+    }
+  } else {
+    step(
+      `rate limits: Postgres backend (no redis-server at ${redisBinary}; apt-get install redis-server to use the Upstash stand-in)`,
+    );
+  }
+  const qstashSecrets = {
+    token: randomSecret("dev_"),
+    currentSigningKey: randomSecret("sig_"),
+    nextSigningKey: randomSecret("sig_"),
+  };
+  qstash = await startQStashStandin(qstashSecrets);
+  step(`job queue: QStash stand-in at ${qstash.url}`);
+  return {
+    redis: redis ? { url: redis.url, token: redis.token } : undefined,
+    qstash: { url: qstash.url, ...qstashSecrets },
+  };
+}
+
+/**
+ * Each function gets a service's URL and secret only if FUNCTION_REQUIREMENTS names that
+ * secret for it (least privilege, as in production): Redis for auth and api, the QStash
+ * publish token for api and pipeline, the signing keys for pipeline alone.
+ */
+function serviceSettingsFor(fn: FunctionName, services: LocalServices): Record<string, string> {
+  const requirements = FUNCTION_REQUIREMENTS[fn];
+  const uses = new Set<string>([
+    ...requirements.secrets,
+    ...requirements.strictSecrets,
+    ...(requirements.optionalSecrets ?? []),
+  ]);
+  const settings: Record<string, string> = {};
+  if (services.redis && uses.has("UPSTASH_REDIS_REST_TOKEN")) {
+    settings.UPSTASH_REDIS_REST_URL = services.redis.url;
+    settings.UPSTASH_REDIS_REST_TOKEN = services.redis.token;
+  }
+  if (uses.has("QSTASH_TOKEN")) {
+    settings.QSTASH_URL = services.qstash.url;
+    settings.QSTASH_TOKEN = services.qstash.token;
+  }
+  if (uses.has("QSTASH_CURRENT_SIGNING_KEY")) {
+    settings.QSTASH_CURRENT_SIGNING_KEY = services.qstash.currentSigningKey;
+  }
+  if (uses.has("QSTASH_NEXT_SIGNING_KEY")) settings.QSTASH_NEXT_SIGNING_KEY = services.qstash.nextSigningKey;
+  return settings;
+}
+
+/**
+ * The demo clinic's security policy, written out rather than left to the column defaults
+ * so the first login path is explicit: MFA required for everyone (HIPAA 164.312(d),
+ * ASVS 6.3.3 L3), step-up within 15 minutes, no IP allowlist on a dev box. Audited like
+ * any policy change.
+ */
+async function seedDemoPolicy(owner: Sql, tenantId: string, auditKeys: KeyRing) {
+  await owner.begin(async (tx) => {
+    await tx`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${tenantId}, true),
+      set_config('app.actor_id', 'dev.seed', true), set_config('app.request_id', 'dev-seed', true)`;
+    await tx`insert into medchr.tenant_policies (tenant_id, mfa_required, step_up_window_minutes, ip_allowlist)
+      values (${tenantId}, true, 15, '[]'::jsonb)
+      on conflict (tenant_id) do update set mfa_required = true`;
+    await appendAuditEvent(tx, auditKeys, {
+      action: "tenant.policy_update",
+      outcome: "SUCCESS",
+      actor: { type: "system", id: "dev.seed" },
+      resource: { type: "tenant", id: tenantId },
+      ip: null,
+      userAgent: null,
+      requestId: "dev-seed",
+      details: { fields: ["mfa_required", "step_up_window_minutes", "ip_allowlist"] },
+    });
+  });
+}

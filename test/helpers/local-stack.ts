@@ -16,6 +16,8 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../../scripts/lib/migrations-dir";
 
 export const RUNNING_LINE = "MedCHR is running at";
+/** The demo clinic's admin, seeded on a first start (scripts/start.ts). */
+export const DEMO_ADMIN_EMAIL = "admin@demo-clinic.example.org";
 const START_TIMEOUT_MS = 150_000;
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -53,6 +55,19 @@ export interface StartOptions {
   /** Reuse a data folder (restart); default: a fresh temporary one. */
   dataDir?: string;
   timeoutMs?: number;
+}
+
+/**
+ * The demo admin's password from a first start's output, where start.ts prints it once:
+ * the same place a developer reads it. Throws if the output holds none (a restart) or
+ * more than one.
+ */
+export function seededAdminPassword(output: string): string {
+  const found = [...output.matchAll(/^\s*password:\s+(\S+)\s*$/gm)];
+  if (found.length !== 1) {
+    throw new Error(`expected the seeded admin's password printed once, found ${found.length}:\n${output}`);
+  }
+  return found[0]![1]!;
 }
 
 /** A port nobody listens on now (bind port 0, read it, release it). */
