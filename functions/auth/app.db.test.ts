@@ -353,3 +353,17 @@ describe("logout, my sessions, password change", () => {
     expect(await auditActions(tenantA, user.id)).toContain("user.password_change");
   });
 });
+
+describe("GET /auth/sso/providers", () => {
+  it("names only the enabled providers", async () => {
+    const none = await app.request("/auth/sso/providers", {}, env);
+    expect(await none.json()).toEqual({ providers: [] });
+    const withOidc = testEnv(database.url, {
+      OIDC_ISSUER: "https://idp.example.org",
+      OIDC_CLIENT_ID: "medchr",
+      OIDC_CLIENT_SECRET: "a-client-secret-of-sufficient-length",
+    });
+    const one = await app.request("/auth/sso/providers", {}, withOidc);
+    expect(await one.json()).toEqual({ providers: ["oidc"] });
+  });
+});

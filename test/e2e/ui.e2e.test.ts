@@ -94,8 +94,10 @@ describe("UI in Chromium", () => {
       await expect(page.title()).resolves.toBe("Sign in - MedCHR");
       expect(await page.getByLabel("E-mail", { exact: true }).isVisible()).toBe(true);
       expect(await page.getByLabel("Password", { exact: true }).isVisible()).toBe(true);
-      const sso = page.getByRole("link", { name: "Sign in with SSO" });
-      expect(await sso.getAttribute("href")).toBe("/auth/sso/login?provider=oidc");
+      // The local stack configures no identity provider: no SSO button, and the list says so.
+      const providers = await page.evaluate(async () => (await fetch("/auth/sso/providers")).json());
+      expect(providers).toEqual({ providers: [] });
+      expect(await page.locator("#sso-options").isHidden()).toBe(true);
       expect(await page.locator("#sign-in-notice").isHidden()).toBe(true);
 
       // app.js marks each status check ok/bad once its fetch settles.

@@ -13,6 +13,7 @@ export const PUBLIC_ROUTES = new Set([
   "GET /auth/health",
   "POST /auth/login",
   "GET /auth/sso/login",
+  "GET /auth/sso/providers",
   "GET /ui/sso/login",
   "GET /auth/sso/callback",
 ]);
@@ -26,6 +27,8 @@ export const PARAM_FIXTURES = {
   sessionId: "session",
   apiKeyId: "apiKey",
   patientId: "patient",
+  // The seed's partner paths (/patients/{patient_id}) name the same row in snake_case.
+  patient_id: "patient",
   documentId: "document",
   jobId: "job",
 } as const;
@@ -53,4 +56,13 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/admin/users/{userId}/sessions/revoke": {},
   "POST /api/v1/admin/api-keys": { name: "suite key", scopes: ["read"] },
   "PUT /api/v1/admin/policy": { stepUpWindowMinutes: 10 },
+  "POST /api/v1/patients": {
+    givenName: "Suite",
+    familyName: "Patient",
+    dateOfBirth: "1980-01-01",
+    sex: "unknown",
+  },
+  "PATCH /api/v1/patients/{patientId}": { notes: "changed by the security suite" },
+  "POST /patients": { givenName: "Suite", familyName: "Partner", dateOfBirth: "1980-01-01", sex: "unknown" },
+  "PATCH /patients/{patient_id}": { notes: "changed by the security suite" },
 };

@@ -100,6 +100,26 @@ export const getSsoCallbackRoute = publicRoute({
   },
 });
 
+export const getSsoProvidersRoute = publicRoute({
+  method: "get",
+  path: "/auth/sso/providers",
+  tags: ["auth"],
+  summary: "Which single sign-on providers are enabled (names only), for the sign-in page",
+  responses: {
+    200: {
+      description: "Enabled providers",
+      content: {
+        "application/json": {
+          schema: z
+            .object({ providers: z.array(z.enum(["oidc", "azure", "google"])) })
+            .openapi("SsoProviders"),
+        },
+      },
+    },
+    503: errorResponse("SSO misconfigured"),
+  },
+});
+
 /** Where a refused callback sends the browser; the UI reads the reason. */
 export const ssoErrorLocation = (reason: SsoRejectionReason) => `/?sso_error=${reason}`;
 
@@ -184,6 +204,9 @@ export function registerSsoRoutes(app: FunctionApp, options: SsoRouteOptions = {
     return c.redirect(request.url.href, 302);
   };
 
+  app.openapi(getSsoProvidersRoute, (c) =>
+    c.json({ providers: [...ssoSettings(c.var.config).providers.keys()] }, 200),
+  );
   app.openapi(getSsoLoginRoute, (c) => login(c, c.req.valid("query")));
   app.openapi(getUiSsoLoginRoute, (c) => login(c, c.req.valid("query")));
 

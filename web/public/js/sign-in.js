@@ -51,6 +51,36 @@ export function setUpSignIn(flow) {
   });
 }
 
+/** Button text per provider (GET /auth/sso/providers names the enabled ones). */
+const SSO_LABELS = {
+  oidc: "Sign in with your organisation (SSO)",
+  azure: "Sign in with Microsoft",
+  google: "Sign in with Google",
+};
+
+/** Shows one link per enabled provider; none (or an error) hides the SSO block. */
+export async function loadSsoProviders() {
+  const box = byId("sso-options");
+  const links = byId("sso-links");
+  try {
+    const result = await api("/auth/sso/providers", { signedIn: false });
+    links.replaceChildren(
+      ...result.providers
+        .filter((name) => name in SSO_LABELS)
+        .map((name) => {
+          const link = document.createElement("a");
+          link.className = "button secondary wide";
+          link.href = `/auth/sso/login?provider=${encodeURIComponent(name)}`;
+          link.textContent = SSO_LABELS[name];
+          return link;
+        }),
+    );
+    box.hidden = links.childElementCount === 0;
+  } catch {
+    box.hidden = true;
+  }
+}
+
 /** @param {string} [notice] shown above the form (signed out, session ended, SSO refused) */
 export function showSignIn(notice) {
   const form = /** @type {HTMLFormElement} */ (byId("sign-in-form"));
@@ -62,6 +92,7 @@ export function showSignIn(notice) {
   box.textContent = notice ?? "";
   box.hidden = !notice;
   showView("view-sign-in");
+  void loadSsoProviders();
 }
 
 /** Reads ?sso_error once and removes it from the address bar (and from history). */
