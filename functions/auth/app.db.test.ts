@@ -367,3 +367,28 @@ describe("GET /auth/sso/providers", () => {
     expect(await one.json()).toEqual({ providers: ["oidc"] });
   });
 });
+
+describe("prod/HIPAA mode", () => {
+  it("makes every user enrol MFA first, even where the clinic's policy does not require it", async () => {
+    await setMfaRequired(tenantB, false);
+    const user = await createUser(database.owner, tenantB);
+    const hipaa = testEnv(database.url, {
+      HIPAA_MODE: "true",
+      PHI_PROCESSORS: "none",
+      UPSTASH_REDIS_REST_TOKEN: "t".repeat(40),
+      PUBLIC_ORIGIN: "https://medchr.example.org",
+    });
+    const res = await app.request(
+      "/auth/login",
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "CF-Connecting-IP": freshIp() },
+        body: JSON.stringify({ email: user.email, password: user.password }),
+      },
+      // Rate limits on Postgres here: the Upstash token is only there to satisfy strict config.
+      { ...hipaa, UPSTASH_REDIS_REST_URL: "" },
+    );
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { stage: string }).stage).toBe("mfa_enrollment");
+  });
+});

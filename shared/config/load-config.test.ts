@@ -124,3 +124,40 @@ describe("config rules", () => {
     }
   });
 });
+
+describe("identity settings", () => {
+  const tenant = "6f1f2a4e-3c1b-4d7a-9e55-1b2c3d4e5f60";
+  const key = `mk_${"a".repeat(16)}_${"A".repeat(43)}`;
+
+  it("refuses an unscoped API_KEYS entry in prod/HIPAA mode and accepts a scoped one", () => {
+    expect(problemsOf("api", { ...prodEnv("api"), API_KEYS: `${tenant}:${key}` }).join("\n")).toMatch(
+      /API_KEYS entry 1 has no scopes/,
+    );
+    expect(problemsOf("api", { ...prodEnv("api"), API_KEYS: `${tenant}:${key}:read+write` })).toEqual([]);
+  });
+
+  it("accepts an unscoped env key in dev (it gets every scope there)", () => {
+    const dev = { ...prodEnv("api"), APP_ENV: "dev", HIPAA_MODE: "false", API_KEYS: `${tenant}:${key}` };
+    expect(problemsOf("api", dev)).toEqual([]);
+  });
+
+  it("refuses a malformed API_KEYS value without echoing it", () => {
+    const problems = problemsOf("api", { ...prodEnv("api"), API_KEYS: "not-a-key" }).join("\n");
+    expect(problems).toMatch(/API_KEYS/);
+    expect(problems).not.toContain("not-a-key");
+  });
+
+  it("refuses trusting proxy headers with no trusted proxy, and a bad proxy range", () => {
+    expect(problemsOf("api", { ...prodEnv("api"), TRUST_PROXY_HEADERS: "true" }).join("\n")).toMatch(
+      /TRUSTED_PROXY_IPS is empty/,
+    );
+    expect(problemsOf("api", { ...prodEnv("api"), TRUSTED_PROXY_IPS: "10.0.0.0/33" }).join("\n")).toMatch(
+      /TRUSTED_PROXY_IPS/,
+    );
+  });
+
+  it("refuses a half-configured SSO provider in the auth function", () => {
+    const problems = problemsOf("auth", { ...prodEnv("auth"), OIDC_ISSUER: "https://idp.example.org" });
+    expect(problems.join("\n")).toMatch(/OIDC/);
+  });
+});
