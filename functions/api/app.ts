@@ -2,6 +2,7 @@ import { createFunctionApp } from "../../shared/http/create-app";
 import { registerHealth } from "../../shared/http/routes/health";
 import { registerAdminRoutes } from "./routes/admin";
 import { registerGetReady } from "./routes/get-ready";
+import { registerPatientRoutes } from "./routes/patients";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
 
@@ -10,6 +11,7 @@ export function buildApiApp() {
   const app = createFunctionApp("api", { usesDatabase: true });
   registerHealth(app, "api", "/health");
   registerGetReady(app);
+  registerPatientRoutes(app);
   registerAdminRoutes(app);
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",

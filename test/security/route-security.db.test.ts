@@ -145,6 +145,11 @@ beforeAll(async () => {
   foreign.user = userB.id;
   foreign.session = (await signIn(database.db, userB)).sessionId;
   foreign.apiKey = (await createApiKey(database.owner, tenantB, { scopes: ["read"] })).id;
+  const [patientB] = await database.owner<{ id: string }[]>`
+    insert into medchr.patients (tenant_id, mrn, given_name, family_name, date_of_birth, sex, notes)
+    values (${tenantB}, 'SUITE-B-1', 'Other', 'Clinic', '1970-01-01', 'unknown', 'tenant B only')
+    returning id`;
+  foreign.patient = patientB!.id;
   adminKeyHeaders = (await createApiKey(database.owner, tenantA, { scopes: ["read", "write", "admin"] }))
     .headers;
 });
@@ -279,7 +284,7 @@ describe.each(PROTECTED.map((r) => [r.key, r] as const))("%s", (_key, route) => 
 });
 
 describe("other tenant's fixtures after the suite", () => {
-  it("are unchanged: user active, session live, key not revoked", async () => {
+  it("are unchanged: user active, session live, key not revoked, patient intact", async () => {
     const [user] = await database.owner<
       { status: string; role: string }[]
     >`select status, role from medchr.users where id = ${foreign.user!}`;
@@ -292,6 +297,9 @@ describe("other tenant's fixtures after the suite", () => {
       { revoked_at: Date | null }[]
     >`select revoked_at from medchr.api_keys where id = ${foreign.apiKey!}`;
     expect(key!.revoked_at).toBeNull();
+    const [patient] = await database.owner<{ mrn: string; family_name: string; notes: string }[]>`
+      select mrn, family_name, notes from medchr.patients where id = ${foreign.patient!}`;
+    expect(patient).toEqual({ mrn: "SUITE-B-1", family_name: "Clinic", notes: "tenant B only" });
     const [events] = await database.owner<{ n: number }[]>`
       select count(*)::int as n from medchr.audit_events where tenant_id = ${tenantB} and action not in ('session.create')`;
     expect(events!.n).toBe(0);

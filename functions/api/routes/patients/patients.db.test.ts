@@ -59,7 +59,11 @@ interface Call {
 function call(path: string, init: Call = {}) {
   const headers: Record<string, string> = { "CF-Connecting-IP": "198.51.100.7", ...init.headers };
   const body =
-    init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+    init.body === undefined
+      ? undefined
+      : typeof init.body === "string"
+        ? init.body
+        : JSON.stringify(init.body);
   return app.request(path, { method: init.method ?? "GET", headers, ...(body ? { body } : {}) }, env);
 }
 const json = async (res: Response) => (await res.json()) as Body;
@@ -214,7 +218,11 @@ describe("POST /api/v1/patients", () => {
   it("answers 409 naming mrn when the MRN is taken in this clinic, and allows it in another clinic", async () => {
     await createViaApi(remember(newPatient({ mrn: "DUP-7" })));
     const count = await auditCount(tenantA);
-    const res = await call(BASE, { method: "POST", headers: session.headers, body: newPatient({ mrn: "DUP-7" }) });
+    const res = await call(BASE, {
+      method: "POST",
+      headers: session.headers,
+      body: newPatient({ mrn: "DUP-7" }),
+    });
     expect(res.status).toBe(409);
     const body = await json(res);
     expect(body.error.code).toBe("conflict");
@@ -242,7 +250,11 @@ describe("POST /api/v1/patients", () => {
       ["control characters in a name", { familyName: "Love\u0007lace" }, "familyName"],
       ["an empty name", { givenName: "   " }, "givenName"],
       ["a malformed email", { contact: { email: "not-an-email" } }, "contact.email"],
-      ["a country that is not ISO alpha-2", { contact: { address: { country: "Britain" } } }, "contact.address.country"],
+      [
+        "a country that is not ISO alpha-2",
+        { contact: { address: { country: "Britain" } } },
+        "contact.address.country",
+      ],
       ["an unknown contact key", { contact: { fax: "123" } }, "contact"],
       ["an MRN with odd characters", { mrn: "MRN<script>" }, "mrn"],
     ];
@@ -280,7 +292,11 @@ describe("POST /api/v1/patients", () => {
     });
 
     it("refuses malformed JSON with 400 and a non-JSON body with 415", async () => {
-      const malformed = await call(BASE, { method: "POST", headers: session.headers, body: '{"givenName": "A",' });
+      const malformed = await call(BASE, {
+        method: "POST",
+        headers: session.headers,
+        body: '{"givenName": "A",',
+      });
       expect(malformed.status).toBe(400);
       const wrongType = await call(BASE, {
         method: "POST",
@@ -335,7 +351,11 @@ describe("PATCH /api/v1/patients/{patientId}", () => {
       notes: null,
       lifestyle: { smoking: "former", occupation: "mathematician" },
     });
-    const res = await call(`${BASE}/${created.id}`, { method: "PATCH", headers: session.headers, body: changes });
+    const res = await call(`${BASE}/${created.id}`, {
+      method: "PATCH",
+      headers: session.headers,
+      body: changes,
+    });
     expect(res.status).toBe(200);
     const { patient } = await json(res);
     expect(patient).toMatchObject({
@@ -564,24 +584,30 @@ describe("GET /api/v1/patients: pages", () => {
       "A".repeat(300),
     ];
     for (const cursor of bad) {
-      const res = await call(`${BASE}?cursor=${encodeURIComponent(cursor)}`, { headers: pageSession.headers });
+      const res = await call(`${BASE}?cursor=${encodeURIComponent(cursor)}`, {
+        headers: pageSession.headers,
+      });
       expect(res.status, cursor).toBe(400);
       expect(fieldsOf(await json(res))).toEqual(["cursor"]);
     }
   });
 
-  it("refuses limits outside 1..100 and unknown query parameters, naming them", async () => {
+  it("refuses limits outside 1..100, bad search terms and unknown query parameters, naming them", async () => {
     for (const [query, field] of [
       ["limit=0", "limit"],
       ["limit=101", "limit"],
       ["limit=ten", "limit"],
       ["name=walker", "(body)"],
       ["dateOfBirth=1960-13-01", "dateOfBirth"],
+      ["q=%00", "q"],
+      ["q=%20%20", "q"],
+      [`q=${"a".repeat(201)}`, "q"],
     ] as const) {
       const res = await call(`${BASE}?${query}`, { headers: pageSession.headers });
       expect(res.status, query).toBe(400);
       const body = await json(res);
-      expect(JSON.stringify(body.error.details.fields), query).toMatch(field === "(body)" ? /name|\(body\)/ : field);
+      expect(fieldsOf(body), query).toContain(field);
+      if (field === "(body)") expect(JSON.stringify(body.error.details.fields)).toContain('\\"name\\"');
     }
   });
 
@@ -601,9 +627,18 @@ describe("GET /api/v1/patients: search", () => {
     tenantS = await createTenant(database.owner, "patients-search");
     searchKey = await createApiKey(database.owner, tenantS, { scopes: ["read", "write"] });
     const people = [
-      ["maria", { givenName: "María", familyName: "Müller", dateOfBirth: "1970-05-01", sex: "female", mrn: "S-100" }],
-      ["max", { givenName: "Max", familyName: "Mustermann", dateOfBirth: "1970-05-01", sex: "male", mrn: "S-101" }],
-      ["anna", { givenName: "Anna", familyName: "Maxwell", dateOfBirth: "1988-02-29", sex: "female", mrn: "S-1000" }],
+      [
+        "maria",
+        { givenName: "María", familyName: "Müller", dateOfBirth: "1970-05-01", sex: "female", mrn: "S-100" },
+      ],
+      [
+        "max",
+        { givenName: "Max", familyName: "Mustermann", dateOfBirth: "1970-05-01", sex: "male", mrn: "S-101" },
+      ],
+      [
+        "anna",
+        { givenName: "Anna", familyName: "Maxwell", dateOfBirth: "1988-02-29", sex: "female", mrn: "S-1000" },
+      ],
       ["otto", { givenName: "Otto", familyName: "Smith", dateOfBirth: "1955-11-30", sex: "unknown" }],
       ["percent", { givenName: "Per%cy", familyName: "O_Neil", dateOfBirth: "1990-01-01", sex: "other" }],
     ] as const;
@@ -661,13 +696,18 @@ describe("GET /api/v1/patients: search", () => {
 
   it("never writes search terms into the audit log", async () => {
     const text = JSON.stringify(await auditRows(tenantS));
-    for (const term of ["max", "MUST", "S-100", "1970-05-01", "Müller", "smi"]) expect(text).not.toContain(term);
+    for (const term of ["max", "MUST", "S-100", "1970-05-01", "Müller", "smi"])
+      expect(text).not.toContain(term);
   });
 });
 
 describe("partner paths", () => {
   it("serve the same operations under /patients and /patients/{patient_id}", async () => {
-    const created = await call("/patients", { method: "POST", headers: writeKey.headers, body: remember(newPatient()) });
+    const created = await call("/patients", {
+      method: "POST",
+      headers: writeKey.headers,
+      body: remember(newPatient()),
+    });
     expect(created.status).toBe(201);
     const { patient } = await json(created);
     expect(created.headers.get("Location")).toBe(`/patients/${patient.id}`);
@@ -681,13 +721,17 @@ describe("partner paths", () => {
       body: { sex: "other" },
     });
     expect((await json(patched)).patient.sex).toBe("other");
-    const bad = await call(`/patients/${patient.id}`, { method: "PATCH", headers: writeKey.headers, body: {} });
+    const bad = await call(`/patients/${patient.id}`, {
+      method: "PATCH",
+      headers: writeKey.headers,
+      body: {},
+    });
     expect(bad.status).toBe(400);
     const malformedId = await call("/patients/123", { headers: writeKey.headers });
     expect(fieldsOf(await json(malformedId))).toEqual(["patient_id"]);
-    expect((await call(`/patients/${patient.id}`, { method: "DELETE", headers: writeKey.headers })).status).toBe(
-      204,
-    );
+    expect(
+      (await call(`/patients/${patient.id}`, { method: "DELETE", headers: writeKey.headers })).status,
+    ).toBe(204);
     const actions = (await auditRows(tenantA, { resourceId: patient.id })).map((e) => e.action);
     expect(actions).toEqual(["patient.create", "patient.read", "patient.update", "patient.delete"]);
   });
@@ -708,7 +752,13 @@ describe("the audit log", () => {
     expect(phiSent.size).toBeGreaterThan(40);
     for (const value of phiSent) expect(text, "audit log contains a sent value").not.toContain(value);
     const actions = new Set(rows.map((r) => r.action));
-    for (const action of ["patient.create", "patient.read", "patient.list", "patient.update", "patient.delete"])
+    for (const action of [
+      "patient.create",
+      "patient.read",
+      "patient.list",
+      "patient.update",
+      "patient.delete",
+    ])
       expect(actions).toContain(action);
   });
 });
