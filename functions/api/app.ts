@@ -1,17 +1,28 @@
 import { createFunctionApp } from "../../shared/http/create-app";
 import { registerHealth } from "../../shared/http/routes/health";
 import { registerAdminRoutes } from "./routes/admin";
+import {
+  DOCUMENT_MULTIPART_PATHS,
+  type DocumentRouteOptions,
+  registerDocumentRoutes,
+} from "./routes/documents";
 import { registerGetReady } from "./routes/get-ready";
 import { registerPatientRoutes } from "./routes/patients";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
 
+export interface ApiAppOptions {
+  /** Runtime-specific pieces of the documents routes (the clamd socket opener in workerd). */
+  documents?: DocumentRouteOptions;
+}
+
 /** The api function: /api/v1/*, the partner aliases, /health and /ready. Routes only. */
-export function buildApiApp() {
-  const app = createFunctionApp("api", { usesDatabase: true });
+export function buildApiApp(options: ApiAppOptions = {}) {
+  const app = createFunctionApp("api", { usesDatabase: true, multipartPaths: DOCUMENT_MULTIPART_PATHS });
   registerHealth(app, "api", "/health");
   registerGetReady(app);
   registerPatientRoutes(app);
+  registerDocumentRoutes(app, options.documents);
   registerAdminRoutes(app);
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PIPELINE_STEPS } from "../pipeline/pipeline-steps";
 
 /**
  * The audit event catalogue: one entry per `action`, each naming the resource type it is
@@ -203,6 +204,69 @@ const DOCUMENT_MEDIA_TYPES = [
   "text/plain",
 ] as const;
 const JOB_KINDS = ["document.process", "chr.draft", "retention.export"] as const;
+/** Scanner verdicts; "error" when clamd gave none (the upload then waits, fail closed). */
+const DOCUMENT_SCAN_RESULTS = ["clean", "infected", "error"] as const;
+/** Why clamd gave no verdict (shared/documents/scan-with-clamd.ts ClamdFailureReason). */
+const DOCUMENT_SCAN_FAILURES = [
+  "unreachable",
+  "timeout",
+  "size_limit",
+  "scanner_error",
+  "protocol",
+  "input_error",
+] as const;
+/** Why an upload's bytes were refused (shared/documents/document-errors.ts UPLOAD_REFUSAL_REASONS). */
+const DOCUMENT_REFUSAL_REASONS = [
+  "empty_file",
+  "too_large",
+  "size_mismatch",
+  "type_not_allowed",
+  "type_mismatch",
+  "stored_type_mismatch",
+  "not_plain_text",
+  "infected",
+] as const;
+/**
+ * Why a pipeline job failed, as the audit log may record it: the text stage's codes
+ * (shared/text TextErrorCode), the step handlers', the runner's own, and "other" for any code not listed
+ * (the job row keeps the step's exact code; the audit log only enums).
+ */
+export const JOB_FAILURE_CODES = [
+  "empty_input",
+  "input_too_large",
+  "unsupported_format",
+  "pdf_encrypted",
+  "pdf_corrupt",
+  "pdf_no_pages",
+  "too_many_pages",
+  "image_too_large",
+  "image_unreadable",
+  "ocr_unavailable",
+  "ocr_failed",
+  "text_undecodable",
+  // step handlers (shared/pipeline/steps/step-failures.ts)
+  "document_deleted",
+  "document_quarantined",
+  "version_not_found",
+  "job_mismatch",
+  "version_failed",
+  "object_missing",
+  "object_unreadable",
+  "storage_unavailable",
+  "pages_missing",
+  "extraction_invalid",
+  "embedding_unavailable",
+  "embedding_refused",
+  "embedding_invalid",
+  "version_incomplete",
+  "newer_version_current",
+  // the runner (shared/jobs)
+  "step_crashed",
+  "step_stuck",
+  "other",
+] as const;
+/** permanent: the step said retrying cannot help; retries_exhausted: the last retry failed too. */
+const JOB_FAILURE_REASONS = ["permanent", "retries_exhausted", "document_deleted", "stuck"] as const;
 export const AUDIT_CHAIN_FAILURE_REASONS = [
   "hash_mismatch",
   "broken_link",
@@ -268,6 +332,8 @@ const AUDIT_EVENT_SCHEMAS = [
   auditEvent("patient.read", "patient", {}),
   auditEvent("patient.update", "patient", { fields: setOf(PATIENT_FIELDS) }),
   auditEvent("patient.delete", "patient", {}),
+  // The patient's current clinical record (facts of every document's current version).
+  auditEvent("record.read", "patient", { documents: count(), items: count() }),
 
   auditEvent("document.upload_url_issued", "document", {
     patientId: id(),
@@ -281,11 +347,45 @@ const AUDIT_EVENT_SCHEMAS = [
   }),
   auditEvent("document.download_url_issued", "document", { patientId: id(), expiresInSeconds: count() }),
   auditEvent("document.delete", "document", { patientId: id() }),
+  auditEvent("document.read", "document", { patientId: id() }),
+  // A page of a patient's documents (resource id null: no single row).
+  auditEvent("document.list", "document", { patientId: id(), count: count() }),
+  auditEvent("document.scan", "document", {
+    patientId: id(),
+    result: oneOf(DOCUMENT_SCAN_RESULTS),
+    failure: oneOf(DOCUMENT_SCAN_FAILURES).optional(),
+  }),
+  auditEvent("document.upload_refused", "document", {
+    patientId: id(),
+    reason: oneOf(DOCUMENT_REFUSAL_REASONS),
+  }),
 
   auditEvent("job.create", "job", {
     kind: oneOf(JOB_KINDS),
     patientId: id().optional(),
     documentId: id().optional(),
+  }),
+  auditEvent("job.read", "job", { documentId: id().optional() }),
+  // One failed attempt of one step (resource: the job); retryable attempts are retried by QStash.
+  auditEvent("job.step_failed", "job", {
+    step: oneOf(PIPELINE_STEPS),
+    attempt: count(),
+    retryable: flag(),
+    code: oneOf(JOB_FAILURE_CODES),
+  }),
+  // The sweeper re-published a step that never finished (lost publish, crashed Worker).
+  auditEvent("job.step_requeued", "job", { step: oneOf(PIPELINE_STEPS), sweeps: count() }),
+  auditEvent("job.succeeded", "job", {
+    kind: oneOf(JOB_KINDS),
+    documentId: id().optional(),
+    attempts: count(),
+  }),
+  auditEvent("job.failed", "job", {
+    kind: oneOf(JOB_KINDS),
+    documentId: id().optional(),
+    step: oneOf(PIPELINE_STEPS).optional(),
+    reason: oneOf(JOB_FAILURE_REASONS),
+    code: oneOf(JOB_FAILURE_CODES),
   }),
 
   auditEvent("audit.verify", "audit_chain", {

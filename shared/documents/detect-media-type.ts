@@ -161,16 +161,17 @@ function decodeUtf16(bytes: Uint8Array, littleEndian: boolean, truncated: boolea
  * Only tab, LF, CR and form feed among the controls: NUL marks binary data, and the other C0
  * and C1 controls (ESC sequences among them) have no place in a clinical note.
  */
-function hasForbiddenCharacters(text: string): boolean {
+export function hasForbiddenCharacters(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20) {
-      if (c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) return true;
-    } else if (c >= 0x7f && c <= 0x9f) {
-      return true;
-    }
+    if (isForbiddenTextCodeUnit(text.charCodeAt(i))) return true;
   }
   return false;
+}
+
+/** One UTF-16 code unit of text: tab, LF, FF and CR are the only controls a note may hold. */
+export function isForbiddenTextCodeUnit(c: number): boolean {
+  if (c < 0x20) return c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c;
+  return c >= 0x7f && c <= 0x9f;
 }
 
 /**

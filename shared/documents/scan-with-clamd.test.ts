@@ -150,4 +150,23 @@ describe("scanWithClamd", () => {
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.message).not.toMatch(/Jane|1970/);
   });
+  it("gives up at once when the stream being scanned fails, instead of waiting for clamd", async () => {
+    clamd = await startFakeClamd();
+    let sent = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 3) controller.enqueue(encode("Glucose 5.4 mmol/L\n"));
+        else controller.error(new Error("source reset"));
+      },
+    });
+    const started = Date.now();
+    const result = await scanWithClamd(failing, {
+      host: clamd.host,
+      port: clamd.port,
+      openSocket: openTcpSocketNode,
+    });
+    expect(result).toMatchObject({ ok: false, error: { code: "unavailable", reason: "input_error" } });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(clamd.streams).toHaveLength(0);
+  });
 });

@@ -28,7 +28,9 @@ export type ClamdFailureReason =
   /** clamd reported an error of its own (database missing, out of memory, ...). */
   | "scanner_error"
   /** A reply that is none of the above. */
-  | "protocol";
+  | "protocol"
+  /** The stream being scanned failed (its source broke, or its reader refused it): no verdict possible. */
+  | "input_error";
 
 export interface ClamdScanError extends DomainError {
   readonly code: "unavailable";
@@ -107,7 +109,9 @@ async function converse(
   let writeFailed = false;
   try {
     await writeStream(socket.writable, input, chunkBytes);
-  } catch {
+  } catch (error) {
+    // clamd would wait for the rest of a stream that is never coming: give up at once.
+    if (error instanceof InputError) return failure("input_error");
     writeFailed = true;
   }
   let text: string | null;
@@ -135,7 +139,9 @@ async function writeStream(
     } else {
       const reader = input.getReader();
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done, value } = await reader.read().catch(() => {
+          throw new InputError();
+        });
         if (done) break;
         for (let at = 0; at < value.length; at += chunkBytes) {
           await writer.write(frame(value.subarray(at, Math.min(value.length, at + chunkBytes))));
@@ -145,6 +151,14 @@ async function writeStream(
     await writer.write(new Uint8Array(4)); // zero-length chunk: end of stream
   } finally {
     writer.releaseLock();
+  }
+}
+
+/** Reading the input failed (as opposed to writing to clamd). */
+class InputError extends Error {
+  constructor() {
+    super("the scanned stream failed");
+    this.name = "InputError";
   }
 }
 
@@ -205,6 +219,7 @@ const MESSAGES: Record<ClamdFailureReason, string> = {
   size_limit: "The file is larger than the virus scanner accepts.",
   scanner_error: "The virus scanner reported an error.",
   protocol: "The virus scanner gave an unexpected answer.",
+  input_error: "The file could not be read to the end for the virus scanner.",
 };
 
 function failure(reason: ClamdFailureReason): Result<never, ClamdScanError> {

@@ -64,7 +64,10 @@ export function createFunctionApp(functionName: FunctionName, options: FunctionA
   );
   app.use(appConfig(functionName));
   app.use(clientIp());
-  app.use(bodyLimit(options.bodyLimitBytes));
+  // Multipart upload routes enforce their own, larger limit (MAX_UPLOAD_BYTES + framing).
+  const jsonBodyLimit = bodyLimit(options.bodyLimitBytes);
+  const multipartPaths = options.multipartPaths ?? [];
+  app.use((c, next) => (multipartPaths.some((p) => p.test(c.req.path)) ? next() : jsonBodyLimit(c, next)));
   app.use(requireJsonBody({ multipartPaths: options.multipartPaths ?? [] }));
   if (options.usesDatabase) app.use(database());
   app.onError(onError);

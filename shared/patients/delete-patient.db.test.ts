@@ -99,7 +99,10 @@ describe("deletePatient extension point", () => {
     const result = await database.db.withTenant(scope(), (tx) =>
       deletePatient(tx, { patientId }, audit, { steps: [childrenStep], storageRemovalQueue: queue }),
     );
-    expect(result).toEqual({ ok: true, value: { patientId, storageObjectsQueued: 2 } });
+    expect(result).toEqual({
+      ok: true,
+      value: { patientId, storageObjectsQueued: 2, storagePaths: [expect.any(String), expect.any(String)] },
+    });
     expect(await state()).toEqual({ patients: 0, children: 0, queued: 2, deletes: 1 });
   });
 

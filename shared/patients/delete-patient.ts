@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type AuditContext, recordAudit } from "../audit/audit-context";
 import { err, ok, type Result } from "../core/result";
 import type { Tx } from "../db/database";
+import { documentStorageRemovalQueue, documentsDeletionStep } from "../documents/patient-deletion-hooks";
 import { readPatientRow } from "./get-patient";
 import {
   invalidPatientFields,
@@ -34,6 +35,8 @@ import {
 
 export interface PatientDeletionContext {
   readonly patientId: string;
+  /** The deleting request's audit context: steps record their own events (ids only). */
+  readonly audit: AuditContext;
   /** Storage paths that become garbage when this deletion commits (see above). */
   releaseStorageObjects(paths: readonly string[]): void;
 }
@@ -55,8 +58,16 @@ export interface PatientDeletionHooks {
   readonly storageRemovalQueue?: StorageRemovalQueue;
 }
 
-/** What every patient deletion runs (the routes pass no options). Later issues add to this. */
-export const PATIENT_DELETION_HOOKS: PatientDeletionHooks = { steps: [] };
+/**
+ * What every patient deletion runs (the routes pass no options). Documents (rows, upload
+ * intents, and their objects through the storage_deletions outbox); extraction versions,
+ * facts, chunks and jobs go with the documents and the patient (ON DELETE CASCADE).
+ * Later issues add their steps here.
+ */
+export const PATIENT_DELETION_HOOKS: PatientDeletionHooks = {
+  steps: [documentsDeletionStep()],
+  storageRemovalQueue: documentStorageRemovalQueue,
+};
 
 export const DeletePatientInput = z.strictObject({ patientId: z.uuid() });
 export type DeletePatientInput = z.input<typeof DeletePatientInput>;
@@ -68,6 +79,8 @@ export interface DeletedPatient {
   patientId: string;
   /** Storage objects queued for removal after commit. */
   storageObjectsQueued: number;
+  /** Their paths: the caller tries the removals right after commit (finishPatientDocumentRemoval). */
+  storagePaths: readonly string[];
 }
 
 export class StorageRemovalQueueMissingError extends Error {
@@ -103,6 +116,7 @@ export async function deletePatient(
   for (const step of steps) {
     await step.run(tx, {
       patientId,
+      audit,
       releaseStorageObjects(paths) {
         if (paths.length === 0) return;
         if (!queue) throw new StorageRemovalQueueMissingError(step.name);
@@ -119,5 +133,5 @@ export async function deletePatient(
     outcome: "SUCCESS",
     resource: { type: "patient", id: patientId },
   });
-  return ok({ patientId, storageObjectsQueued: unique.length });
+  return ok({ patientId, storageObjectsQueued: unique.length, storagePaths: unique });
 }

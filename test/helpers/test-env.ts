@@ -20,6 +20,7 @@ export function testEnv(
     API_KEY_HMAC_KEYS: TEST_KEY("apik1"),
     SHARE_LINK_KEYS: TEST_KEY("share1"),
     RATE_LIMIT_KEYS: TEST_KEY("rl1"),
+    STORAGE_INTERNAL_TOKEN: "test-storage-internal-token-0123456789abcdef",
     ...overrides,
   };
 }

@@ -29,6 +29,7 @@ export const PARAM_FIXTURES = {
   patientId: "patient",
   // The seed's partner paths (/patients/{patient_id}) name the same row in snake_case.
   patient_id: "patient",
+  document_id: "document",
   documentId: "document",
   jobId: "job",
 } as const;
@@ -56,6 +57,17 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/admin/users/{userId}/sessions/revoke": {},
   "POST /api/v1/admin/api-keys": { name: "suite key", scopes: ["read"] },
   "PUT /api/v1/admin/policy": { stepUpWindowMinutes: 10 },
+  "POST /api/v1/patients/{patientId}/documents/presign-upload": {
+    filename: "suite.pdf",
+    contentType: "application/pdf",
+    size: 1024,
+  },
+  "POST /api/v1/patients/{patientId}/documents/register-upload": {
+    uploadId: "00000000-0000-4000-8000-000000000000",
+  },
+  // Direct uploads take multipart/form-data: a FormData sample is sent as-is by the suite.
+  "POST /api/v1/patients/{patientId}/documents": sampleUploadForm(),
+  "POST /patients/{patient_id}/documents": sampleUploadForm(),
   "POST /api/v1/patients": {
     givenName: "Suite",
     familyName: "Patient",
@@ -66,3 +78,10 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /patients": { givenName: "Suite", familyName: "Partner", dateOfBirth: "1980-01-01", sex: "unknown" },
   "PATCH /patients/{patient_id}": { notes: "changed by the security suite" },
 };
+
+/** A small synthetic PDF as a direct-upload form (the file part is all the route needs). */
+function sampleUploadForm(): FormData {
+  const form = new FormData();
+  form.append("file", new File(["%PDF-1.7\n%%EOF\n"], "suite.pdf", { type: "application/pdf" }));
+  return form;
+}

@@ -107,12 +107,19 @@ function call(
   init: { path?: string; headers?: Record<string, string>; body?: unknown },
 ) {
   const headers: Record<string, string> = { "CF-Connecting-IP": nextIp(), ...init.headers };
-  const body =
-    init.body === undefined
-      ? undefined
-      : typeof init.body === "string"
-        ? init.body
-        : JSON.stringify(init.body);
+  let body: BodyInit | undefined;
+  if (init.body instanceof FormData) {
+    // Multipart samples go as they are: fetch sets the boundary in Content-Type.
+    delete headers["Content-Type"];
+    body = init.body;
+  } else {
+    body =
+      init.body === undefined
+        ? undefined
+        : typeof init.body === "string"
+          ? init.body
+          : JSON.stringify(init.body);
+  }
   return apps[route.fn].request(
     init.path ?? pathWith(route, {}),
     { method: route.method, headers, body },
@@ -150,6 +157,13 @@ beforeAll(async () => {
     values (${tenantB}, 'SUITE-B-1', 'Other', 'Clinic', '1970-01-01', 'unknown', 'tenant B only')
     returning id`;
   foreign.patient = patientB!.id;
+  const [documentB] = await database.owner<{ id: string }[]>`
+    insert into medchr.documents (tenant_id, patient_id, storage_path, original_filename, media_type,
+      size_bytes, sha256, scan_result, created_by)
+    values (${tenantB}, ${foreign.patient}, ${`${tenantB}/${foreign.patient}/${"0".repeat(32)}`}, 'suite-b.pdf',
+      'application/pdf', 1024, ${"a".repeat(64)}, 'not_scanned', 'suite')
+    returning id`;
+  foreign.document = documentB!.id;
   adminKeyHeaders = (await createApiKey(database.owner, tenantA, { scopes: ["read", "write", "admin"] }))
     .headers;
 });

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { finishPatientDocumentRemoval } from "../../../../shared/documents";
 import { auditContextOf } from "../../../../shared/http/audit-context";
 import type { AppEnv } from "../../../../shared/http/context";
 import type { FunctionApp } from "../../../../shared/http/create-app";
@@ -10,6 +11,7 @@ import { deletePatient } from "../../../../shared/patients/delete-patient";
 import { getPatient } from "../../../../shared/patients/get-patient";
 import { ListPatientsInput, listPatients } from "../../../../shared/patients/list-patients";
 import { UpdatePatientChanges, updatePatient } from "../../../../shared/patients/update-patient";
+import { documentStorageFor } from "../documents";
 import {
   commonErrors,
   createdByOf,
@@ -178,6 +180,17 @@ async function remove(c: Context<AppEnv>, patientId: string) {
     deletePatient(tx, { patientId }, auditContextOf(c)),
   );
   if (!result.ok) fail(result.error);
+  // The files are PHI of a deleted patient: remove them now rather than at the next sweep.
+  // Failures stay queued in storage_deletions for the sweeper (never thrown here).
+  if (result.value.storagePaths.length > 0) {
+    const storage = documentStorageFor(c);
+    await finishPatientDocumentRemoval(
+      c.var.db,
+      tenantScopeOf(c),
+      storage.ok ? storage.value : null,
+      result.value.storagePaths,
+    );
+  }
 }
 
 export function registerPatientRoutes(app: FunctionApp) {

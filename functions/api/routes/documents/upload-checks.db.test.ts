@@ -1,0 +1,507 @@
+/**
+ * The upload gate against the bad input of issue 4, through the routes: hostile file names,
+ * paths of other tenants and patients, files whose bytes disagree with their claims, empty
+ * and oversized files, expired and replayed uploads, double registration, malformed bodies;
+ * and the ClamAV scan (fake clamd): clean, infected (quarantined), scanner down (fail closed).
+ */
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTcpSocketNode } from "../../../../shared/documents/open-tcp-socket-node";
+import { createSupabaseObjectStorage } from "../../../../shared/storage/create-supabase-object-storage";
+import type { ObjectStorage } from "../../../../shared/storage/object-storage";
+import { closedPort, EICAR, type FakeClamd, startFakeClamd } from "../../../../test/helpers/clamd";
+import {
+  auditRows,
+  buildDocumentsTestApp,
+  type DocumentsHarness,
+  insertPatient,
+  makeCaller,
+  SAMPLES,
+  STORAGE_INTERNAL_ROUTES,
+  startDocumentsHarness,
+  supabaseClientFor,
+} from "./testing";
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+type Body = Record<string, any>;
+
+const MAX_BYTES = 64 * 1024;
+let h: DocumentsHarness;
+let clamd: FakeClamd;
+let direct: ObjectStorage;
+let patientId: string;
+let clockOffsetMs = 0;
+let scanEnv: Record<string, unknown>;
+const app = buildDocumentsTestApp({ openSocket: openTcpSocketNode });
+let env: () => Record<string, unknown> = () => h.env;
+const call = makeCaller(app, () => env());
+const json = async (res: Response) => (await res.json()) as Body;
+const ascii = (s: string) => new TextEncoder().encode(s);
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+beforeAll(async () => {
+  h = await startDocumentsHarness(
+    { MAX_UPLOAD_BYTES: String(MAX_BYTES) },
+    { clock: () => Date.now() + clockOffsetMs },
+  );
+  clamd = await startFakeClamd();
+  scanEnv = { ...h.env, CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) };
+  direct = createSupabaseObjectStorage({
+    url: h.standin.url,
+    serviceRoleKey: h.standin.serviceRoleKey,
+    bucket: h.standin.bucket,
+  });
+  patientId = await insertPatient(h.database.owner, h.tenantA);
+});
+afterAll(async () => {
+  await clamd?.stop();
+  await h?.stop();
+});
+
+const presign = (body: Body, patient = patientId) =>
+  call(`/api/v1/patients/${patient}/documents/presign-upload`, {
+    method: "POST",
+    headers: h.clinicianA.headers,
+    body,
+  });
+
+const register = (body: Body, patient = patientId) =>
+  call(`/api/v1/patients/${patient}/documents/register-upload`, {
+    method: "POST",
+    headers: h.clinicianA.headers,
+    body,
+  });
+
+async function put(presigned: Body, bytes: Uint8Array, contentType: string) {
+  return supabaseClientFor(h.standin)
+    .storage.from(h.standin.bucket)
+    .uploadToSignedUrl(presigned.path, presigned.token, bytes, { contentType });
+}
+
+/** Presign for a declared type and size, then upload `bytes` with `uploadType`. */
+async function staged(
+  bytes: Uint8Array,
+  declared: { contentType: string; size?: number; filename?: string },
+  uploadType = declared.contentType,
+) {
+  const res = await presign({
+    filename: declared.filename ?? "file.bin",
+    contentType: declared.contentType,
+    size: declared.size ?? bytes.length,
+  });
+  expect(res.status).toBe(201);
+  const presigned = await json(res);
+  const uploaded = await put(presigned, bytes, uploadType);
+  expect(uploaded.error).toBeNull();
+  return presigned;
+}
+
+async function expectRefused(presigned: Body, reason: string) {
+  const res = await register({ uploadId: presigned.uploadId });
+  const body = await json(res);
+  expect({ status: res.status, code: body.error?.code, reason: body.error?.details?.reason }).toEqual({
+    status: 422,
+    code: "upload_refused",
+    reason,
+  });
+  // The object is gone and nothing was registered; the refusal is audited without content.
+  expect(await direct.statObject(presigned.path)).toEqual({ ok: true, value: null });
+  const [row] = await h.database.owner<{ n: number }[]>`
+    select count(*)::int as n from medchr.documents where id = ${presigned.uploadId} and status <> 'quarantined'`;
+  expect(row!.n).toBe(0);
+  const [event] = await auditRows(h.database.owner, h.tenantA, {
+    action: "document.upload_refused",
+    resourceId: presigned.uploadId,
+  });
+  expect(event).toMatchObject({ outcome: "DENIED", details: { patientId, reason } });
+  // A refused upload cannot be registered again.
+  const again = await register({ uploadId: presigned.uploadId });
+  expect(again.status).toBe(409);
+  expect((await json(again)).error.details.reason).toBe("already_refused");
+  return body;
+}
+
+describe("presign: what the client claims", () => {
+  it.each([
+    ["../../etc/passwd", "passwd"],
+    ["..\\..\\windows\\system32\\config.pdf", "config.pdf"],
+    ["C:\\fakepath\\scan 01.pdf", "scan 01.pdf"],
+    ["/absolute/report.pdf", "report.pdf"],
+    ["..", "unnamed"],
+    ["Zoe\u0301 Mu\u0308ller.pdf", "Zoé Müller.pdf"],
+    ["invoice\u202Efdp.exe.pdf", "invoicefdp.exe.pdf"],
+    ["a\u0000b\u0007c\u009b.pdf", "abc.pdf"],
+    ["患者の記録.pdf", "患者の記録.pdf"],
+    ["\ud800broken.pdf", "\ufffdbroken.pdf"],
+  ])("stores the file name %j as %j and never builds the path from it", async (raw, stored) => {
+    const bytes = SAMPLES.pdf(10);
+    const presigned = await staged(bytes, { contentType: "application/pdf", filename: raw });
+    expect(presigned.path).toMatch(new RegExp(`^${h.tenantA}/${patientId}/[0-9a-f]{32}$`));
+    const res = await register({ uploadId: presigned.uploadId });
+    expect(res.status).toBe(201);
+    expect((await json(res)).document.filename).toBe(stored);
+  });
+
+  it("shortens a very long name to 255 characters keeping the extension, and refuses an absurd one", async () => {
+    const bytes = SAMPLES.pdf(10);
+    const presigned = await staged(bytes, {
+      contentType: "application/pdf",
+      filename: `${"é".repeat(3000)}.pdf`,
+    });
+    const { document } = await json(await register({ uploadId: presigned.uploadId }));
+    expect(Array.from(document.filename as string)).toHaveLength(255);
+    expect(document.filename).toMatch(/^é+\.pdf$/);
+    const absurd = await presign({ filename: "a".repeat(5000), contentType: "application/pdf", size: 10 });
+    expect(absurd.status).toBe(400);
+  });
+
+  it.each([
+    [{ size: 0 }, "size"],
+    [{ size: -1 }, "size"],
+    [{ size: 1.5 }, "size"],
+    [{ size: MAX_BYTES + 1 }, "size"],
+    [{ contentType: "text/html" }, "contentType"],
+    [{ contentType: "image/svg+xml" }, "contentType"],
+    [{ contentType: "application/octet-stream" }, "contentType"],
+    [{ contentType: "application/x-msdownload" }, "contentType"],
+    [{ contentType: undefined }, "contentType"],
+    [{ content_type: "application/pdf" }, "contentType"],
+    [{ filename: "" }, "filename"],
+    [{ extra: "field" }, "(body)"],
+  ])("refuses %j naming %s", async (change, field) => {
+    const body = { filename: "x.pdf", contentType: "application/pdf", size: 100, ...change };
+    const res = await presign(body);
+    const error = (await json(res)).error;
+    expect(res.status).toBe(400);
+    expect(error.code).toBe("validation_failed");
+    expect(JSON.stringify(error.details.fields)).toContain(field === "(body)" ? "" : field);
+    expect(
+      await auditRows(h.database.owner, h.tenantA, { action: "document.upload_url_issued" }),
+    ).not.toContainEqual(
+      expect.objectContaining({ details: expect.objectContaining({ sizeBytes: body.size }) }),
+    );
+  });
+
+  it("accepts content_type as the only spelling, and the aliases browsers send", async () => {
+    for (const body of [
+      { filename: "x.pdf", content_type: "application/pdf", size: 10 },
+      { filename: "x.jpg", contentType: "image/jpg", size: 10 },
+      { filename: "x.pdf", contentType: "Application/PDF; charset=binary", size: 10 },
+    ]) {
+      const res = await presign(body);
+      expect(res.status, JSON.stringify(body)).toBe(201);
+    }
+  });
+
+  it("answers malformed JSON 400 and other content types 415", async () => {
+    const path = `/api/v1/patients/${patientId}/documents/presign-upload`;
+    const headers = h.clinicianA.headers;
+    const malformed = await call(path, { method: "POST", headers, body: '{"filename": "x.pdf",' });
+    expect(malformed.status).toBe(400);
+    expect((await json(malformed)).error.code).toBe("bad_request");
+    for (const type of [
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+    ]) {
+      const res = await call(path, {
+        method: "POST",
+        headers: { ...headers, "Content-Type": type },
+        body: "filename=x.pdf",
+      });
+      expect(res.status, type).toBe(415);
+    }
+    const notUuid = await call("/api/v1/patients/not-a-uuid/documents/presign-upload", {
+      method: "POST",
+      headers,
+      body: { filename: "x.pdf", contentType: "application/pdf", size: 10 },
+    });
+    expect(notUuid.status).toBe(400);
+  });
+});
+
+describe("register: what the bytes are", () => {
+  it("refuses a PNG renamed .pdf", async () => {
+    const presigned = await staged(SAMPLES.png(), { contentType: "application/pdf", filename: "scan.pdf" });
+    await expectRefused(presigned, "type_mismatch");
+  });
+
+  it("refuses a PDF declared as image/png", async () => {
+    const presigned = await staged(SAMPLES.pdf(10), { contentType: "image/png", filename: "photo.png" });
+    await expectRefused(presigned, "type_mismatch");
+  });
+
+  it("refuses HTML and SVG claiming to be text", async () => {
+    await expectRefused(await staged(SAMPLES.html(), { contentType: "text/plain" }), "type_not_allowed");
+    await expectRefused(await staged(SAMPLES.svg(), { contentType: "text/plain" }), "type_not_allowed");
+  });
+
+  it("refuses a real PDF uploaded with a Content-Type it would be served with (text/html)", async () => {
+    const presigned = await staged(SAMPLES.pdf(10), { contentType: "application/pdf" }, "text/html");
+    await expectRefused(presigned, "stored_type_mismatch");
+  });
+
+  it("refuses text whose later bytes are binary", async () => {
+    const bytes = new Uint8Array([...ascii("Clinical note. ".repeat(400)), 0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]);
+    expect(bytes.length).toBeGreaterThan(4096);
+    await expectRefused(await staged(bytes, { contentType: "text/plain" }), "not_plain_text");
+  });
+
+  it("refuses an empty file, an over-limit file and a size other than declared", async () => {
+    await expectRefused(
+      await staged(new Uint8Array(0), { contentType: "application/pdf", size: 10 }),
+      "empty_file",
+    );
+    const big = SAMPLES.pdf(MAX_BYTES);
+    expect(big.length).toBeGreaterThan(MAX_BYTES);
+    await expectRefused(await staged(big, { contentType: "application/pdf", size: MAX_BYTES }), "too_large");
+    await expectRefused(
+      await staged(SAMPLES.pdf(10), { contentType: "application/pdf", size: 500 }),
+      "size_mismatch",
+    );
+  });
+
+  it("accepts exactly MAX_UPLOAD_BYTES", async () => {
+    const pdf = SAMPLES.pdf(10);
+    const bytes = new Uint8Array(MAX_BYTES);
+    bytes.set(pdf.subarray(0, 20));
+    const presigned = await staged(bytes, { contentType: "application/pdf" });
+    const res = await register({ uploadId: presigned.uploadId });
+    expect(res.status).toBe(201);
+    expect((await json(res)).document).toMatchObject({ sizeBytes: MAX_BYTES, sha256: sha256(bytes) });
+  });
+
+  it("accepts each allowed type with its verified type", async () => {
+    for (const [bytes, contentType] of [
+      [SAMPLES.png(), "image/png"],
+      [SAMPLES.jpeg(), "image/jpeg"],
+      [new Uint8Array([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]), "image/tiff"],
+      [SAMPLES.text(), "text/plain"],
+    ] as const) {
+      const presigned = await staged(bytes, { contentType });
+      const res = await register({ uploadId: presigned.uploadId });
+      expect(res.status, contentType).toBe(201);
+      expect((await json(res)).document.mediaType).toBe(contentType);
+    }
+  });
+});
+
+describe("register: which uploads", () => {
+  it("waits for the upload (409 upload_missing, intent kept), then registers once (409 already_registered)", async () => {
+    const bytes = SAMPLES.pdf(10);
+    const presigned = await json(
+      await presign({ filename: "x.pdf", contentType: "application/pdf", size: bytes.length }),
+    );
+    const early = await register({ uploadId: presigned.uploadId });
+    expect(early.status).toBe(409);
+    expect((await json(early)).error.details.reason).toBe("upload_missing");
+    await put(presigned, bytes, "application/pdf");
+    const [first, second] = await Promise.all([
+      register({ uploadId: presigned.uploadId }),
+      register({ uploadId: presigned.uploadId }),
+    ]);
+    expect([first.status, second.status].sort()).toEqual([201, 409]);
+    const third = await register({ path: presigned.path });
+    expect(third.status).toBe(409);
+    expect((await json(third)).error.details.reason).toBe("already_registered");
+    const [count] = await h.database.owner<{ n: number }[]>`
+      select count(*)::int as n from medchr.documents where storage_path = ${presigned.path}`;
+    expect(count!.n).toBe(1);
+    // The loser of the race did not remove the winner's object.
+    expect(await direct.statObject(presigned.path)).toMatchObject({
+      ok: true,
+      value: { size: bytes.length },
+    });
+  });
+
+  it("refuses registration after the 15-minute window, although storage would still accept the PUT", async () => {
+    const presigned = await staged(SAMPLES.pdf(10), { contentType: "application/pdf" });
+    await h.database.owner`
+      update medchr.upload_intents set expires_at = now() - interval '1 second' where id = ${presigned.uploadId}`;
+    const res = await register({ uploadId: presigned.uploadId });
+    expect(res.status).toBe(409);
+    expect((await json(res)).error.details.reason).toBe("upload_expired");
+  });
+
+  it("refuses a replayed upload token and an expired one at the storage service", async () => {
+    const bytes = SAMPLES.pdf(10);
+    const presigned = await staged(bytes, { contentType: "application/pdf" });
+    const replay = await put(presigned, ascii("%PDF-1.7 replaced"), "application/pdf");
+    expect(replay.error).not.toBeNull();
+    const late = await json(await presign({ filename: "x.pdf", contentType: "application/pdf", size: 72 }));
+    clockOffsetMs = 2 * 3600_000 + 1000;
+    try {
+      expect((await put(late, bytes, "application/pdf")).error).not.toBeNull();
+    } finally {
+      clockOffsetMs = 0;
+    }
+    const res = await register({ uploadId: presigned.uploadId });
+    expect(res.status).toBe(201);
+    expect((await json(res)).document.sha256).toBe(sha256(bytes));
+  });
+
+  it.each([
+    ["a traversal", (p: Body) => ({ path: `${p.path.split("/").slice(0, 2).join("/")}/../../x` })],
+    ["a malformed path", () => ({ path: "not/a/path" })],
+    ["a path with another tenant", (p: Body) => ({ path: p.path.replace(h.tenantA, h.tenantB) })],
+    ["an unknown upload id", () => ({ uploadId: crypto.randomUUID() })],
+  ])("answers %s 404 upload_not_found", async (_label, bodyOf) => {
+    const presigned = await staged(SAMPLES.pdf(10), { contentType: "application/pdf" });
+    const res = await register(bodyOf(presigned));
+    expect(res.status).toBe(404);
+    expect((await json(res)).error.details.reason).toBe("upload_not_found");
+  });
+
+  it("answers an upload issued to another clinic 404, and leaves it registrable by its owner", async () => {
+    const patientB = await insertPatient(h.database.owner, h.tenantB);
+    const presignedB = await json(
+      await call(`/api/v1/patients/${patientB}/documents/presign-upload`, {
+        method: "POST",
+        headers: h.clinicianB.headers,
+        body: { filename: "b.pdf", contentType: "application/pdf", size: 72 },
+      }),
+    );
+    await put(presignedB, SAMPLES.pdf(10), "application/pdf");
+    for (const body of [{ uploadId: presignedB.uploadId }, { path: presignedB.path }]) {
+      expect((await register(body)).status).toBe(404);
+      expect((await register(body, patientB)).status).toBe(404);
+    }
+    const own = await call(`/api/v1/patients/${patientB}/documents/register-upload`, {
+      method: "POST",
+      headers: h.clinicianB.headers,
+      body: { uploadId: presignedB.uploadId },
+    });
+    expect(own.status).toBe(201);
+  });
+
+  it.each([[{}], [{ uploadId: "x" }], [{ uploadId: crypto.randomUUID(), path: "a/b/c" }], [{ path: "" }]])(
+    "refuses the body %j with 400",
+    async (body) => {
+      const res = await register(body);
+      expect(res.status).toBe(400);
+      expect((await json(res)).error.code).toBe("validation_failed");
+    },
+  );
+
+  it("keeps the upload when storage fails mid-registration, and registers it later", async () => {
+    const presigned = await staged(SAMPLES.pdf(10), { contentType: "application/pdf" });
+    h.faults.failing.add(STORAGE_INTERNAL_ROUTES.read);
+    try {
+      const res = await register({ uploadId: presigned.uploadId });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("30");
+      expect((await json(res)).error.details.reason).toBe("storage_unavailable");
+    } finally {
+      h.faults.failing.delete(STORAGE_INTERNAL_ROUTES.read);
+    }
+    expect((await register({ uploadId: presigned.uploadId })).status).toBe(201);
+  });
+});
+
+describe("register: ClamAV scan through clamd", () => {
+  it("records a clean scan, streaming exactly the stored bytes to clamd", async () => {
+    env = () => scanEnv;
+    try {
+      const bytes = SAMPLES.pdf(20_000);
+      const presigned = await staged(bytes, { contentType: "application/pdf" });
+      const before = clamd.streams.length;
+      const res = await register({ uploadId: presigned.uploadId });
+      expect(res.status).toBe(201);
+      expect((await json(res)).document.scanResult).toBe("clean");
+      expect(clamd.streams.slice(before)).toEqual([bytes]);
+      const [scan] = await auditRows(h.database.owner, h.tenantA, {
+        action: "document.scan",
+        resourceId: presigned.uploadId,
+      });
+      expect(scan).toMatchObject({ outcome: "SUCCESS", details: { patientId, result: "clean" } });
+    } finally {
+      env = () => h.env;
+    }
+  });
+
+  it("quarantines an infected file: 422, a quarantined record, object removed, never downloadable", async () => {
+    env = () => scanEnv;
+    try {
+      const bytes = ascii(`${EICAR}\n`);
+      const presigned = await staged(bytes, { contentType: "text/plain", filename: "notes.txt" });
+      const body = await expectRefused(presigned, "infected");
+      expect(body.error.details.documentId).toBe(presigned.uploadId);
+      const one = await json(
+        await call(`/api/v1/documents/${presigned.uploadId}`, { headers: h.clinicianA.headers }),
+      );
+      expect(one.document).toMatchObject({
+        status: "quarantined",
+        scanResult: "infected",
+        sha256: sha256(bytes),
+      });
+      const link = await call(`/api/v1/documents/${presigned.uploadId}/download-url`, {
+        headers: h.clinicianA.headers,
+      });
+      expect(link.status).toBe(409);
+      expect((await json(link)).error.details.reason).toBe("document_quarantined");
+      const [scan] = await auditRows(h.database.owner, h.tenantA, {
+        action: "document.scan",
+        resourceId: presigned.uploadId,
+      });
+      expect(scan).toMatchObject({ outcome: "DENIED", details: { patientId, result: "infected" } });
+    } finally {
+      env = () => h.env;
+    }
+  });
+
+  it("fails closed when clamd is down (503, object kept), and registers once it is back", async () => {
+    const down = { ...h.env, CLAMD_HOST: "127.0.0.1", CLAMD_PORT: String(await closedPort()) };
+    env = () => down;
+    try {
+      const bytes = SAMPLES.pdf(10);
+      const presigned = await staged(bytes, { contentType: "application/pdf" });
+      const res = await register({ uploadId: presigned.uploadId });
+      expect(res.status).toBe(503);
+      expect((await json(res)).error.details).toEqual({
+        reason: "scanner_unavailable",
+        scanFailure: "unreachable",
+      });
+      expect(await direct.statObject(presigned.path)).toMatchObject({
+        ok: true,
+        value: { size: bytes.length },
+      });
+      const [scan] = await auditRows(h.database.owner, h.tenantA, {
+        action: "document.scan",
+        resourceId: presigned.uploadId,
+      });
+      expect(scan).toMatchObject({
+        outcome: "FAILURE",
+        details: { patientId, result: "error", failure: "unreachable" },
+      });
+      env = () => scanEnv;
+      const later = await register({ uploadId: presigned.uploadId });
+      expect(later.status).toBe(201);
+      expect((await json(later)).document.scanResult).toBe("clean");
+    } finally {
+      env = () => h.env;
+    }
+  });
+
+  it("refuses to run half-configured (503), and without a socket opener never skips the scan", async () => {
+    const presigned = await staged(SAMPLES.pdf(10), { contentType: "application/pdf" });
+    const half = { ...h.env, CLAMD_HOST: "127.0.0.1" };
+    env = () => half;
+    try {
+      const res = await register({ uploadId: presigned.uploadId });
+      expect(res.status).toBe(503);
+      expect((await json(res)).error.code).toBe("misconfigured");
+    } finally {
+      env = () => h.env;
+    }
+    const noOpener = makeCaller(buildDocumentsTestApp(), () => scanEnv);
+    const res = await noOpener(`/api/v1/patients/${patientId}/documents/register-upload`, {
+      method: "POST",
+      headers: h.clinicianA.headers,
+      body: { uploadId: presigned.uploadId },
+    });
+    expect(res.status).toBe(503);
+    const [row] = await h.database.owner<{ n: number }[]>`
+      select count(*)::int as n from medchr.documents where id = ${presigned.uploadId}`;
+    expect(row!.n).toBe(0);
+  });
+});
