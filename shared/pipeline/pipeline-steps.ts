@@ -22,7 +22,14 @@ import type { Database } from "../db/database";
 import type { ObjectStorage } from "../storage/object-storage";
 import type { OcrEngine, TextLimits, TextResult } from "../text";
 
-export const PIPELINE_STEPS = ["extract_text", "classify", "extract_facts", "chunk", "embed", "finalize"] as const;
+export const PIPELINE_STEPS = [
+  "extract_text",
+  "classify",
+  "extract_facts",
+  "chunk",
+  "embed",
+  "finalize",
+] as const;
 export type PipelineStep = (typeof PIPELINE_STEPS)[number];
 
 export function nextStep(step: PipelineStep): PipelineStep | null {
@@ -71,6 +78,8 @@ export interface StepFailure {
   retryable: boolean;
 }
 
-export type StepOutcome = { ok: true; metrics?: Record<string, number> } | { ok: false; failure: StepFailure };
+export type StepOutcome =
+  | { ok: true; metrics?: Record<string, number> }
+  | { ok: false; failure: StepFailure };
 
 export type StepHandler = (ctx: StepContext, input: StepInput) => Promise<StepOutcome>;
