@@ -66,6 +66,11 @@ export default defineConfig({
                 TEST_DATABASE_URL: inject("databaseUrl"),
                 TEST_OWNER_DATABASE_URL: inject("ownerDatabaseUrl"),
               },
+              // The cron env binds STORAGE to the storage Worker, which does not run inside
+              // the test pool; tests that need storage pass their own fetcher explicitly.
+              serviceBindings: {
+                STORAGE: () => new Response("no storage worker in the test pool", { status: 503 }),
+              },
             },
           })),
         ],

@@ -80,3 +80,16 @@ describe("route table", () => {
     expect(functionForPath(path)).toBe(fn);
   });
 });
+
+describe("cron triggers", () => {
+  it("are exactly the schedules functions/cron/scheduled.ts dispatches on", async () => {
+    const { DAILY_CRON, SWEEP_CRON } = await import("../functions/cron/scheduled");
+    const toml = await import("node:fs/promises").then((fs) => fs.readFile("wrangler.toml", "utf8"));
+    const match = /\[env\.cron\][\s\S]*?triggers = \{ crons = \[([^\]]*)\] \}/.exec(toml);
+    const crons = (match?.[1] ?? "")
+      .split(",")
+      .map((s) => s.trim().replace(/^"|"$/g, ""))
+      .filter(Boolean);
+    expect(crons.sort()).toEqual([DAILY_CRON, SWEEP_CRON].sort());
+  });
+});

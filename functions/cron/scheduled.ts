@@ -1,9 +1,16 @@
 import { recordAuditVerification } from "../../shared/audit/record-audit-verification";
 import { loadConfig, requireKeyRing, requireSecret } from "../../shared/config/load-config";
 import { createDatabase } from "../../shared/db/database";
+import { sweepDocumentStorage } from "../../shared/documents/sweep-document-storage";
+import {
+  createStorageServiceClient,
+  type StorageFetcher,
+} from "../../shared/storage/create-storage-service-client";
 
 /** The daily trigger (wrangler.toml [env.cron] triggers). */
 export const DAILY_CRON = "17 3 * * *";
+/** Every 15 minutes: sweepers that keep PHI from lingering (storage removals, abandoned uploads). */
+export const SWEEP_CRON = "*/15 * * * *";
 
 /**
  * Scheduled work. Each job logs ids and counts only, and one failing job does not stop
@@ -20,7 +27,8 @@ export async function runScheduledJobs(cron: string, env: Record<string, unknown
   const config = loaded.value;
   const db = createDatabase(requireSecret(config, "DATABASE_URL"));
   const requestId = `cron-${crypto.randomUUID()}`;
-  const jobs: Record<string, () => Promise<{ failed?: number; [count: string]: number | undefined }>> = {
+  type Job = () => Promise<{ failed?: number; [count: string]: number | undefined }>;
+  const daily: Record<string, Job> = {
     "audit.verify": async () => {
       const { summary } = await recordAuditVerification(db, requireKeyRing(config, "AUDIT_KEYS"), {
         systemId: "cron.audit_verify",
@@ -48,6 +56,17 @@ export async function runScheduledJobs(cron: string, env: Record<string, unknown
       };
     },
   };
+  const sweeps: Record<string, Job> = {
+    "storage.sweep": async () => {
+      const fetcher = env.STORAGE as StorageFetcher | undefined;
+      const internalToken = config.secrets.STORAGE_INTERNAL_TOKEN;
+      if (!fetcher || !internalToken) return { skipped: 1 };
+      const storage = createStorageServiceClient({ fetcher, internalToken });
+      return { ...(await sweepDocumentStorage(db, storage, { now: new Date(), limit: 1000, requestId })) };
+    },
+  };
+  // A trigger added in wrangler.toml but not named here runs everything rather than nothing.
+  const jobs = cron === SWEEP_CRON ? sweeps : cron === DAILY_CRON ? daily : { ...daily, ...sweeps };
   try {
     for (const [event, job] of Object.entries(jobs)) {
       try {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "../../shared/db/database";
 import { testEnv } from "../../test/helpers/test-env";
-import { DAILY_CRON, runScheduledJobs } from "./scheduled";
+import { DAILY_CRON, runScheduledJobs, SWEEP_CRON } from "./scheduled";
 
 const urls = env as unknown as { TEST_DATABASE_URL: string; TEST_OWNER_DATABASE_URL: string };
 const owner = connect(urls.TEST_OWNER_DATABASE_URL);
@@ -64,6 +64,31 @@ describe("cron function (workerd)", () => {
     const [buckets] = await owner<{ n: number }[]>`
       select count(*)::int as n from medchr_ops.rate_limit_buckets where key = 'cron-test:abc'`;
     expect(buckets!.n).toBe(0);
+  });
+
+  it("retries queued storage removals every 15 minutes: a failure stays queued, a success clears it", async () => {
+    const path = `${tenantId}/${crypto.randomUUID()}/${"ab".repeat(16)}`;
+    await owner`insert into medchr.storage_deletions (tenant_id, storage_path, reason, next_attempt_at)
+      values (${tenantId}, ${path}, 'document_deleted', now() - interval '1 minute')`;
+    const removeCalls: string[] = [];
+    const storage = (status: number) => ({
+      fetch: async (request: Request) => {
+        removeCalls.push(new URL(request.url).pathname);
+        return status === 200
+          ? Response.json({ removed: 1 })
+          : Response.json({ error: { code: "unavailable", message: "down", requestId: "x" } }, { status });
+      },
+    });
+    await runScheduledJobs(SWEEP_CRON, { ...testEnv(urls.TEST_DATABASE_URL), STORAGE: storage(503) });
+    const [failed] = await owner<{ attempts: number; next_attempt_at: Date }[]>`
+      select attempts, next_attempt_at from medchr.storage_deletions where storage_path = ${path}`;
+    expect(failed!.attempts).toBe(1);
+    expect(new Date(failed!.next_attempt_at).getTime()).toBeGreaterThan(Date.now());
+    await owner`update medchr.storage_deletions set next_attempt_at = now() - interval '1 second' where storage_path = ${path}`;
+    await runScheduledJobs(SWEEP_CRON, { ...testEnv(urls.TEST_DATABASE_URL), STORAGE: storage(200) });
+    const left = await owner`select 1 from medchr.storage_deletions where storage_path = ${path}`;
+    expect(left).toHaveLength(0);
+    expect(removeCalls.every((p) => p === "/storage/internal/remove")).toBe(true);
   });
 
   it("does nothing but log when its configuration is invalid", async () => {

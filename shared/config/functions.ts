@@ -97,5 +97,11 @@ export const FUNCTION_REQUIREMENTS: Record<FunctionName, FunctionRequirements> =
     ],
     handlesPhi: true,
   },
-  cron: { keyRings: ["AUDIT_KEYS"], secrets: ["DATABASE_URL"], strictSecrets: [], handlesPhi: true },
+  cron: {
+    keyRings: ["AUDIT_KEYS"],
+    secrets: ["DATABASE_URL"],
+    // The sweepers reach the storage function (deletions) through the STORAGE binding.
+    strictSecrets: ["STORAGE_INTERNAL_TOKEN"],
+    handlesPhi: true,
+  },
 };
