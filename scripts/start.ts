@@ -20,11 +20,14 @@ import { FUNCTION_NAMES, FUNCTION_REQUIREMENTS, type FunctionName } from "../sha
 import { type KeyRing, parseKeyRing } from "../shared/config/key-ring";
 import { APP_ROLE, connect, type Sql } from "../shared/db/database";
 import { applyMigrations } from "../shared/db/migrate";
+import { DOCUMENT_MEDIA_TYPES } from "../shared/documents/detect-media-type";
+import { DEFAULT_STORAGE_BUCKET } from "../shared/storage/storage-settings";
 import { bootstrapTenant } from "../shared/tenancy/bootstrap-tenant";
 import { REPO_ROOT, readMigrations } from "./lib/migrations-dir";
 import { loadOrCreateDevSecrets } from "./local/dev-secrets";
 import { startLocalPostgres } from "./local/pglite-server";
 import { type QStashStandin, startQStashStandin } from "./local/qstash/server";
+import { type SupabaseStorageStandin, startSupabaseStorageStandin } from "./local/supabase-storage/server";
 import { startUpstashRedisStandin, type UpstashRedisStandin } from "./local/upstash-redis/server";
 import { DEFAULT_REDIS_SERVER_PATH } from "./local/upstash-redis/spawn-redis-server";
 import { writeLocalWranglerConfigs } from "./local/wrangler-configs";
@@ -53,6 +56,7 @@ const pg = await startLocalPostgres({ dataDir: join(dataDir, "pglite"), port: Nu
 let wrangler: ChildProcess | undefined;
 let redis: UpstashRedisStandin | undefined;
 let qstash: QStashStandin | undefined;
+let storage: SupabaseStorageStandin | undefined;
 let stopping = false;
 
 async function shutdown(code: number) {
@@ -66,6 +70,7 @@ async function shutdown(code: number) {
     if (wrangler.exitCode === null) killGroup("SIGKILL");
   }
   await qstash?.stop().catch(() => {});
+  await storage?.stop().catch(() => {});
   await redis?.stop().catch(() => {});
   await pg.stop().catch(() => {});
   step("stopped");
@@ -231,6 +236,7 @@ console.info(
 interface LocalServices {
   redis: { url: string; token: string } | undefined;
   qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
+  storage: { url: string; serviceRoleKey: string; bucket: string; internalToken: string };
 }
 
 /** A fresh random secret per start: the stand-ins live in memory, nothing needs to survive a restart. */
@@ -264,9 +270,31 @@ async function startLocalServices(): Promise<LocalServices> {
   };
   qstash = await startQStashStandin(qstashSecrets);
   step(`job queue: QStash stand-in at ${qstash.url}`);
+  // Objects persist under the data folder; keys are per start (nothing signed must outlive it).
+  const serviceRoleKey = randomSecret("dev_service_role_");
+  storage = await startSupabaseStorageStandin({
+    dataDir: join(dataDir, "supabase-storage"),
+    serviceRoleKey,
+    buckets: [
+      {
+        name: DEFAULT_STORAGE_BUCKET,
+        fileSizeLimit: 25 * 1024 * 1024,
+        allowedMimeTypes: [...DOCUMENT_MEDIA_TYPES],
+      },
+    ],
+  });
+  step(
+    `file storage: Supabase Storage stand-in at ${storage.url} (objects in ${join(dataDir, "supabase-storage")})`,
+  );
   return {
     redis: redis ? { url: redis.url, token: redis.token } : undefined,
     qstash: { url: qstash.url, ...qstashSecrets },
+    storage: {
+      url: storage.url,
+      serviceRoleKey,
+      bucket: DEFAULT_STORAGE_BUCKET,
+      internalToken: randomSecret("dev_storage_internal_"),
+    },
   };
 }
 
@@ -295,6 +323,12 @@ function serviceSettingsFor(fn: FunctionName, services: LocalServices): Record<s
     settings.QSTASH_CURRENT_SIGNING_KEY = services.qstash.currentSigningKey;
   }
   if (uses.has("QSTASH_NEXT_SIGNING_KEY")) settings.QSTASH_NEXT_SIGNING_KEY = services.qstash.nextSigningKey;
+  if (uses.has("STORAGE_INTERNAL_TOKEN")) settings.STORAGE_INTERNAL_TOKEN = services.storage.internalToken;
+  if (uses.has("SUPABASE_SERVICE_ROLE_KEY")) {
+    settings.SUPABASE_URL = services.storage.url;
+    settings.SUPABASE_SERVICE_ROLE_KEY = services.storage.serviceRoleKey;
+    settings.SUPABASE_STORAGE_BUCKET = services.storage.bucket;
+  }
   return settings;
 }
 

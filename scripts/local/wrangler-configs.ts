@@ -41,6 +41,8 @@ export async function writeLocalWranglerConfigs(
     if (env.assets) config.assets = { ...env.assets, directory: join(REPO_ROOT, env.assets.directory) };
     if (env.services) config.services = env.services;
     if (env.triggers) config.triggers = env.triggers;
+    // Module rules (the OCR traineddata as a Data module) are top-level and inherited.
+    if (raw.rules) config.rules = raw.rules;
     config.vars = { ...(env.vars ?? {}), ...vars[fn] };
     const path = join(outDir, `${fn}.json`);
     await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
