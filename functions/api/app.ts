@@ -8,6 +8,7 @@ import {
 } from "./routes/documents";
 import { registerGetReady } from "./routes/get-ready";
 import { registerPatientRoutes } from "./routes/patients";
+import { registerRecordRoutes } from "./routes/records";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
 
@@ -22,6 +23,7 @@ export function buildApiApp(options: ApiAppOptions = {}) {
   registerHealth(app, "api", "/health");
   registerGetReady(app);
   registerPatientRoutes(app);
+  registerRecordRoutes(app);
   registerDocumentRoutes(app, options.documents);
   registerAdminRoutes(app);
   app.doc31(OPENAPI_PATH, {

@@ -1,0 +1,3 @@
+export * from "./build-patient-record";
+export * from "./fact-dedup-key";
+export { getPatientRecord, type RecordNotFoundError } from "./get-patient-record";
