@@ -7,6 +7,7 @@ import {
   registerDocumentRoutes,
 } from "./routes/documents";
 import { registerGetReady } from "./routes/get-ready";
+import { registerJobRoutes } from "./routes/jobs";
 import { registerPatientRoutes } from "./routes/patients";
 import { registerRecordRoutes } from "./routes/records";
 
@@ -24,6 +25,7 @@ export function buildApiApp(options: ApiAppOptions = {}) {
   registerGetReady(app);
   registerPatientRoutes(app);
   registerRecordRoutes(app);
+  registerJobRoutes(app);
   registerDocumentRoutes(app, options.documents);
   registerAdminRoutes(app);
   app.doc31(OPENAPI_PATH, {

@@ -6,10 +6,11 @@ import {
   createStorageServiceClient,
   type StorageFetcher,
 } from "../../shared/storage/create-storage-service-client";
+import { stuckJobSweep } from "./sweep-stuck-jobs";
 
 /** The daily trigger (wrangler.toml [env.cron] triggers). */
 export const DAILY_CRON = "17 3 * * *";
-/** Every 15 minutes: sweepers that keep PHI from lingering (storage removals, abandoned uploads). */
+/** Every 15 minutes: stuck pipeline jobs, and sweepers that keep PHI from lingering (storage removals, abandoned uploads). */
 export const SWEEP_CRON = "*/15 * * * *";
 
 /**
@@ -57,6 +58,7 @@ export async function runScheduledJobs(cron: string, env: Record<string, unknown
     },
   };
   const sweeps: Record<string, Job> = {
+    "jobs.sweep": stuckJobSweep(config, db, requestId),
     "storage.sweep": async () => {
       const fetcher = env.STORAGE as StorageFetcher | undefined;
       const internalToken = config.secrets.STORAGE_INTERNAL_TOKEN;

@@ -100,8 +100,9 @@ export const FUNCTION_REQUIREMENTS: Record<FunctionName, FunctionRequirements> =
   cron: {
     keyRings: ["AUDIT_KEYS"],
     secrets: ["DATABASE_URL"],
-    // The sweepers reach the storage function (deletions) through the STORAGE binding.
-    strictSecrets: ["STORAGE_INTERNAL_TOKEN"],
+    // The sweepers reach the storage function (deletions) through the STORAGE binding and
+    // re-publish stuck pipeline steps to QStash.
+    strictSecrets: ["STORAGE_INTERNAL_TOKEN", "QSTASH_TOKEN"],
     handlesPhi: true,
   },
 };

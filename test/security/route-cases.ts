@@ -32,6 +32,8 @@ export const PARAM_FIXTURES = {
   document_id: "document",
   documentId: "document",
   jobId: "job",
+  // The seed's partner path GET /jobs/{job_id}.
+  job_id: "job",
 } as const;
 export type FixtureKind = (typeof PARAM_FIXTURES)[keyof typeof PARAM_FIXTURES];
 

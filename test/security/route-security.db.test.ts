@@ -164,6 +164,11 @@ beforeAll(async () => {
       'application/pdf', 1024, ${"a".repeat(64)}, 'not_scanned', 'suite')
     returning id`;
   foreign.document = documentB!.id;
+  const [jobB] = await database.owner<{ id: string }[]>`
+    insert into medchr.jobs (tenant_id, kind, patient_id, document_id, created_by)
+    values (${tenantB}, 'document.process', ${foreign.patient}, ${foreign.document}, 'suite')
+    returning id`;
+  foreign.job = jobB!.id;
   adminKeyHeaders = (await createApiKey(database.owner, tenantA, { scopes: ["read", "write", "admin"] }))
     .headers;
 });

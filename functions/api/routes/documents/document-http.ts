@@ -3,6 +3,7 @@
  * and how a document error value becomes the error contract. Domain code (shared/documents)
  * knows nothing of this.
  */
+
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -36,6 +37,7 @@ import {
 } from "../../../../shared/storage/create-storage-service-client";
 import type { ObjectStorage } from "../../../../shared/storage/object-storage";
 import { readStorageInternalToken } from "../../../../shared/storage/storage-settings";
+import { documentProcessingHook } from "../jobs";
 import { DocumentErrorSchema } from "./schemas";
 
 export interface DocumentRouteOptions {
@@ -131,7 +133,8 @@ export function servicesOf(c: Context<AppEnv>, options: DocumentRouteOptions): D
     scope: tenantScopeOf(c),
     audit: auditContextOf(c),
     storage: () => storageFor(c),
-    ...(options.onRegistered ? { onRegistered: options.onRegistered } : {}),
+    // Processing starts on its own after a registration (issue 5); tests may pass their own hook.
+    onRegistered: options.onRegistered ?? documentProcessingHook(c),
   };
 }
 

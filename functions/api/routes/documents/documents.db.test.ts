@@ -120,7 +120,8 @@ describe("acceptance: presign, PUT with supabase-js, register, list, download, d
     expect(list.nextCursor).toBeNull();
 
     const one = await json(await call(`/api/v1/documents/${document.id}`, { headers: h.clinicianA.headers }));
-    expect(one.document).toEqual(document);
+    // Registration starts processing (issue 5): the row is the same document, now being processed.
+    expect(one.document).toEqual({ ...document, status: "processing", updatedAt: expect.any(String) });
 
     const linkRes = await call(`/api/v1/documents/${document.id}/download-url?expires_in_seconds=120`, {
       headers: h.clinicianA.headers,
