@@ -89,7 +89,8 @@ for (const button of [
 
 // Coming back to a tab after a while: the server may have ended the session (idle limit).
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible" && !byId("view-shell").hidden) void app.checkSession();
+  const signedIn = !byId("view-shell").hidden || !byId("view-admin").hidden;
+  if (document.visibilityState === "visible" && signedIn) void app.checkSession();
 });
 
 checkStatus();

@@ -15,6 +15,7 @@ const VIEW_TITLES = {
   "view-recovery": "Recovery codes - MedCHR",
   "view-mfa-verify": "Two-factor authentication - MedCHR",
   "view-shell": "MedCHR",
+  "view-admin": "Administration - MedCHR",
 };
 
 /**

@@ -1,4 +1,6 @@
-// The signed-in shell: who and where I am, my sessions, password and recovery codes.
+// The signed-in shell: who and where I am, my sessions, password and recovery codes; and
+// for administrators the switch to the administration area (admin.js).
+import { clearAdmin, enableAdmin, setUpAdmin } from "./admin.js";
 import { ApiError, api } from "./api.js";
 import {
   announce,
@@ -12,9 +14,9 @@ import {
   showView,
   submitting,
 } from "./dom.js";
+import { nameFor, ROLE_NAMES } from "./labels.js";
 import { showRecoveryCodes } from "./mfa.js";
 
-const ROLE_NAMES = { admin: "Clinic administrator", clinician: "Clinician" };
 const METHOD_NAMES = { password: "Password", sso: "Single sign-on" };
 
 /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -32,6 +34,7 @@ export function setUpShell(app) {
   });
   setUpPasswordForm();
   setUpRecoveryCodesForm(app);
+  setUpAdmin(app);
 }
 
 /** Fills the shell from GET /auth/session and shows it. */
@@ -39,7 +42,7 @@ export function showShell(info, app) {
   fill("displayName", info.user.displayName);
   fill("email", info.user.email);
   fill("tenant", info.tenant.name);
-  fill("role", ROLE_NAMES[info.user.role] ?? info.user.role);
+  fill("role", nameFor(ROLE_NAMES, info.user.role));
   fill(
     "mfa",
     info.mfa.enrolled
@@ -54,6 +57,7 @@ export function showShell(info, app) {
   byId("shell-title").textContent = `Welcome, ${info.user.displayName}`;
   byId("account-bar-user").textContent = `${info.user.displayName} - ${info.tenant.name}`;
   byId("account-bar").hidden = false;
+  enableAdmin(info);
   showView("view-shell");
   scheduleExpiryCheck(info.session.expiresAt, app);
   void loadSessions();
@@ -66,6 +70,7 @@ export function clearShell() {
   byId("shell-title").textContent = "Signed in";
   byId("account-bar-user").textContent = "";
   byId("account-bar").hidden = true;
+  clearAdmin();
   byId("sessions-body").replaceChildren();
   byId("sessions-status").textContent = "";
   clearErrorIn(byId("sessions-error"));
