@@ -152,6 +152,8 @@ for (const fn of FUNCTION_NAMES) {
     ...(requirements.secrets.includes("DATABASE_URL") ? { DATABASE_URL: pg.url } : {}),
     ...Object.fromEntries(requirements.keyRings.map((ring) => [ring, secrets[ring]])),
     ...serviceSettingsFor(fn, services),
+    // The UI's CSP lets the browser PUT uploads to storage's origin (functions/web/app.ts); a URL, no key.
+    ...(fn === "web" ? { SUPABASE_URL: services.storage.url } : {}),
   };
 }
 const configs = await writeLocalWranglerConfigs(vars, join(dataDir, "wrangler-config"));
@@ -268,7 +270,13 @@ async function startLocalServices(): Promise<LocalServices> {
     currentSigningKey: randomSecret("sig_"),
     nextSigningKey: randomSecret("sig_"),
   };
-  qstash = await startQStashStandin(qstashSecrets);
+  // Closer to QStash than the stand-in's test defaults: an OCR step on a slow laptop may take
+  // a while, and retries back off over minutes rather than seconds.
+  qstash = await startQStashStandin({
+    ...qstashSecrets,
+    deliveryTimeoutMs: 5 * 60_000,
+    retryDelaysMs: [2_000, 10_000, 30_000, 60_000],
+  });
   step(`job queue: QStash stand-in at ${qstash.url}`);
   // Objects persist under the data folder; keys are per start (nothing signed must outlive it).
   const serviceRoleKey = randomSecret("dev_service_role_");

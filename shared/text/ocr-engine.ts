@@ -249,6 +249,12 @@ function startFactory(assets: OcrAssets, moduleArg: Record<string, unknown>): Pr
   const had = proc !== undefined && Object.hasOwn(proc, "type");
   const previous = proc?.type;
   if (proc) proc.type = "renderer";
+  // In a Worker Emscripten then takes its web-worker path and reads self.location.href unless
+  // __filename exists; workerd has no location (wrangler's bundle, unlike vitest's, defines no
+  // __filename), so give it a name for the one synchronous sniff and take it away again.
+  const scope = globalThis as { __filename?: string };
+  const hadFilename = Object.hasOwn(scope, "__filename");
+  if (!hadFilename) scope.__filename = "/tesseract-core.js";
   try {
     // The environment is sniffed synchronously on entering the factory, so process.type is
     // restored before anything else can run and observe it.
@@ -258,6 +264,7 @@ function startFactory(assets: OcrAssets, moduleArg: Record<string, unknown>): Pr
       if (had) proc.type = previous;
       else delete proc.type;
     }
+    if (!hadFilename) delete scope.__filename;
   }
 }
 

@@ -11,6 +11,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKeyToken, hashApiKeySecret } from "../../shared/auth/api-key-token";
 import { parseKeyRing } from "../../shared/config/key-ring";
+import { syntheticLabPng } from "../../shared/text/testing/synthetic-lab-page";
 import { type LocalStack, startLocalStack } from "../helpers/local-stack";
 
 const START_TIMEOUT = 180_000;
@@ -91,4 +92,46 @@ describe("patients and documents on the local stack", () => {
     expect((await fetch(link.body.url)).status).not.toBe(200);
     expect((await api(`/api/v1/documents/${registered.body.document.id}`)).status).toBe(404);
   });
+
+  it("processes an uploaded page image by itself: QStash stand-in -> pipeline Worker -> OCR in workerd -> record", async () => {
+    const created = await api("/api/v1/patients", {
+      method: "POST",
+      body: { givenName: "Ocr", familyName: "Stack", dateOfBirth: "1960-05-06", sex: "male" },
+    });
+    const patientId = created.body.patient.id as string;
+    const bytes = await syntheticLabPng();
+    const presigned = await api(`/api/v1/patients/${patientId}/documents/presign-upload`, {
+      method: "POST",
+      body: { filename: "labs.png", contentType: "image/png", size: bytes.length },
+    });
+    const put = await fetch(presigned.body.uploadUrl, {
+      method: "PUT",
+      headers: { "Content-Type": "image/png" },
+      body: new Uint8Array(bytes),
+    });
+    expect(put.status).toBe(200);
+    const registered = await api(`/api/v1/patients/${patientId}/documents/register-upload`, {
+      method: "POST",
+      body: { uploadId: presigned.body.uploadId },
+    });
+    expect(registered.status).toBe(201);
+    // Registration started processing; POST /process answers with that same job.
+    const started = await api(`/api/v1/documents/${registered.body.document.id}/process`, {
+      method: "POST",
+      body: {},
+    });
+    expect(started.status).toBe(202);
+    expect(started.body.created).toBe(false);
+    let job: Record<string, unknown> = {};
+    for (let i = 0; i < 90; i++) {
+      job = (await api(`/api/v1/jobs/${started.body.jobId}`)).body.job;
+      if (job.status === "succeeded" || job.status === "failed") break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(job.status, JSON.stringify(job)).toBe("succeeded");
+    const record = (await api(`/api/v1/patients/${patientId}/record`)).body.record;
+    const glucose = record.labs.find((l: { loinc: string | null }) => l.loinc === "2345-7");
+    expect(glucose).toMatchObject({ value: 105, flag: "H" });
+    expect(glucose.provenance[0]).toMatchObject({ documentId: registered.body.document.id, page: 1 });
+  }, 150_000);
 });
