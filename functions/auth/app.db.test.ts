@@ -198,10 +198,7 @@ describe("GET /auth/session and session lifetime", () => {
   it("shows a half-signed-in session no permissions", async () => {
     const user = await createUser(database.owner, tenantA);
     const session = await signIn(database.db, user, { stage: "mfa_pending", mfaVerifiedAt: null });
-    const body = (await (await get("/auth/session", { Cookie: session.cookie })).json()) as Record<
-      string,
-      any
-    >;
+    const body = (await (await get("/auth/session", { Cookie: session.cookie })).json()) as SessionBody;
     expect(body.stage).toBe("mfa_pending");
     expect(body.permissions).toEqual([]);
     // ...and cannot use a full-session route.

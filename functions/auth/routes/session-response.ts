@@ -23,13 +23,4 @@ export async function issueSession(c: Context<AppEnv>, session: CreatedSession, 
   return { stage, csrfToken };
 }
 
-export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
-export const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }) })
-  .openapi("Error");
-
-export const errorResponse = (description: string) => jsonContent(ErrorSchema, description);
+export { ErrorSchema, errorResponse, jsonContent } from "../../../shared/http/openapi-responses";

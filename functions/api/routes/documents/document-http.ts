@@ -4,7 +4,6 @@
  * knows nothing of this.
  */
 
-import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppConfig } from "../../../../shared/config/load-config";
@@ -38,7 +37,6 @@ import {
 import type { ObjectStorage } from "../../../../shared/storage/object-storage";
 import { readStorageInternalToken } from "../../../../shared/storage/storage-settings";
 import { documentProcessingHook } from "../jobs";
-import { DocumentErrorSchema } from "./schemas";
 
 export interface DocumentRouteOptions {
   /**
@@ -55,16 +53,9 @@ export interface DocumentRouteOptions {
   uploadFetch?: typeof fetch;
 }
 
-export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+export { errorResponse, jsonBody, jsonContent } from "../../../../shared/http/openapi-responses";
 
-export const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
-
-export const errorResponse = (description: string) => jsonContent(DocumentErrorSchema, description);
+import { errorResponse } from "../../../../shared/http/openapi-responses";
 
 export const commonErrors = {
   400: errorResponse("Malformed request; details.fields names each bad field"),

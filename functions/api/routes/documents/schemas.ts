@@ -122,12 +122,6 @@ const ErrorDetails = z
   })
   .optional();
 
-export const DocumentErrorSchema = z
-  .object({
-    error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: ErrorDetails }),
-  })
-  .openapi("DocumentError");
-
 export const UploadRefusedSchema = z
   .object({
     error: z.object({

@@ -13,29 +13,7 @@ import { PIPELINE_STEPS } from "../../../../shared/pipeline/pipeline-steps";
 import { createQStashJobQueue, qstashBaseUrlFromEnv } from "../../../../shared/queue/create-qstash-job-queue";
 import type { JobQueue } from "../../../../shared/queue/job-queue";
 
-export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
-const JobErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      requestId: z.string(),
-      details: z.looseObject({ reason: z.string().optional() }).optional(),
-    }),
-  })
-  .openapi("JobError");
-
-export const errorResponse = (description: string) => jsonContent(JobErrorSchema, description);
-
-export const commonErrors = {
-  400: errorResponse("Malformed request; details.fields names each bad field"),
-  401: errorResponse("Not signed in, or not a valid API key"),
-  403: errorResponse("The role or the key's scopes do not allow this, or the anti-forgery check failed"),
-} as const;
+export { commonErrors, errorResponse, jsonContent } from "../../../../shared/http/openapi-responses";
 
 export const JobStepSchema = z
   .object({

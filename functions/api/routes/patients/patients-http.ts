@@ -7,36 +7,12 @@ import { SEXES } from "../../../../shared/patients/patient-fields";
 
 /** Response shapes and error mapping of the patients API (camelCase, like every response). */
 
-export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
-export const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
-
-const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      requestId: z.string(),
-      details: z
-        .looseObject({ fields: z.array(z.object({ field: z.string(), message: z.string() })) })
-        .optional(),
-    }),
-  })
-  .openapi("PatientError");
-
-export const errorResponse = (description: string) => jsonContent(ErrorSchema, description);
-
-/** The answers every patients route can give besides its own (the shared security suite checks them). */
-export const commonErrors = {
-  400: errorResponse("Malformed request; details.fields names each bad field (never its value)"),
-  401: errorResponse("Not signed in, or not a valid API key"),
-  403: errorResponse("The role or the key's scopes do not allow this, or the anti-forgery check failed"),
-} as const;
+export {
+  commonErrors,
+  errorResponse,
+  jsonBody,
+  jsonContent,
+} from "../../../../shared/http/openapi-responses";
 
 const AddressSchema = z.object({
   line1: z.string().optional(),
