@@ -4,6 +4,8 @@
  * through short-lived signed URLs issued by the API.
  */
 import type { Tx } from "../db/database";
+import type { JobStatus } from "../jobs/job-view";
+import type { PipelineStep } from "../pipeline/pipeline-steps";
 import type { DocumentMediaType } from "./detect-media-type";
 import { CURSOR_TIMESTAMP_FORMAT, type DocumentCursor } from "./document-cursor";
 
@@ -11,6 +13,16 @@ export const DOCUMENT_STATUSES = ["uploaded", "processing", "processed", "failed
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 export const SCAN_RESULTS = ["clean", "infected", "not_scanned"] as const;
 export type ScanResult = (typeof SCAN_RESULTS)[number];
+
+/**
+ * The document's most recent processing job, so a client can follow it (GET /api/v1/jobs/{id})
+ * without a separate lookup: ids and enums only, like the job itself.
+ */
+export interface DocumentLatestJob {
+  id: string;
+  status: JobStatus;
+  currentStep: PipelineStep | null;
+}
 
 export interface DocumentView {
   id: string;
@@ -28,6 +40,8 @@ export interface DocumentView {
   createdBy: string;
   createdAt: string;
   updatedAt: string;
+  /** null until processing was asked for (or when it could not be started). */
+  latestJob: DocumentLatestJob | null;
 }
 
 export interface DocumentRow {
@@ -45,6 +59,7 @@ export interface DocumentRow {
   created_at: Date;
   updated_at: Date;
   cursor_created_at: string;
+  latest_job: { id: string; status: JobStatus; current_step: PipelineStep | null } | null;
 }
 
 const iso = (value: Date | string) => new Date(value).toISOString();
@@ -63,12 +78,18 @@ export function toDocumentView(row: DocumentRow): DocumentView {
     createdBy: row.created_by,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+    latestJob: row.latest_job
+      ? { id: row.latest_job.id, status: row.latest_job.status, currentStep: row.latest_job.current_step }
+      : null,
   };
 }
 
 /**
  * Documents of the transaction's tenant (RLS decides which rows exist): one by id, or a
- * patient's page after a cursor, newest first.
+ * patient's page after a cursor, newest first. The latest job is a scalar subquery rather
+ * than a join so that `for update` still locks the document row alone; jobs are under the
+ * same tenant RLS. Newest by created_at, id as the tie-break (one active job per document
+ * is a unique index, so the newest is the active one when there is one).
  */
 export function readDocumentRows(
   tx: Tx,
@@ -78,7 +99,10 @@ export function readDocumentRows(
 ): Promise<DocumentRow[]> {
   const columns = tx`id, patient_id, storage_path, original_filename, media_type, declared_media_type,
     size_bytes, sha256, status, scan_result, created_by, created_at, updated_at,
-    to_char(created_at at time zone 'UTC', ${CURSOR_TIMESTAMP_FORMAT}) as cursor_created_at`;
+    to_char(created_at at time zone 'UTC', ${CURSOR_TIMESTAMP_FORMAT}) as cursor_created_at,
+    (select json_build_object('id', j.id, 'status', j.status, 'current_step', j.current_step)
+       from medchr.jobs j where j.document_id = medchr.documents.id
+       order by j.created_at desc, j.id desc limit 1) as latest_job`;
   if ("id" in filter) {
     return tx<DocumentRow[]>`
       select ${columns} from medchr.documents where id = ${filter.id}

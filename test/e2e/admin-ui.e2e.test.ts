@@ -533,7 +533,7 @@ describe("administration in Chromium", () => {
         .getByRole("heading", { level: 1, name: "Sign in", exact: true })
         .waitFor({ timeout: 30_000 });
       await signInAndEnrol(clinicianPage, SECOND.email, SECOND.password, SECOND.name);
-      expect(await clinicianPage.locator("#app-nav").isHidden()).toBe(true);
+      expect(await clinicianPage.locator("#nav-admin").isHidden()).toBe(true);
       expect(await clinicianPage.getByRole("button", { name: "Administration" }).count()).toBe(0);
       expect(await clinicianPage.locator("#view-admin").isHidden()).toBe(true);
       expect(await clinicianPage.locator("#users-body tr").count()).toBe(0);

@@ -89,7 +89,8 @@ for (const button of [
 
 // Coming back to a tab after a while: the server may have ended the session (idle limit).
 document.addEventListener("visibilitychange", () => {
-  const signedIn = !byId("view-shell").hidden || !byId("view-admin").hidden;
+  // The account bar shows exactly while signed in, whichever section is open.
+  const signedIn = !byId("account-bar").hidden;
   if (document.visibilityState === "visible" && signedIn) void app.checkSession();
 });
 

@@ -403,6 +403,40 @@ describe("Supabase Storage stand-in, through supabase-js", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-allow-headers")).toBe("content-type, x-upsert");
   });
+
+  it("lets a browser page read the answer of its raw PUT to a signed upload URL, success or refusal", async () => {
+    // What the clinician UI sends: the bytes as the body, the declared type, its own Origin.
+    const key = freshKey("browser");
+    const signed = await client.storage.from(BUCKET).createSignedUploadUrl(key);
+    const url = `${standin.url}/storage/v1/object/upload/sign/${BUCKET}/${key}?token=${signed.data!.token}`;
+    const origin = "http://127.0.0.1:8787";
+    const put = () =>
+      fetch(url, {
+        method: "PUT",
+        headers: { origin, "content-type": "application/pdf" },
+        body: encode("%PDF-1.4 x"),
+      });
+    const preflight = await fetch(url, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "PUT",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("PUT");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("content-type");
+
+    const first = await put();
+    expect(first.status).toBe(200);
+    expect(first.headers.get("access-control-allow-origin")).toBe("*");
+    // The token works once: the refusal is readable too, so the page can say why.
+    const second = await put();
+    expect(second.status).toBeGreaterThanOrEqual(400);
+    expect(second.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await second.json()).toHaveProperty("error");
+  });
 });
 
 describe("Supabase Storage stand-in, path safety", () => {

@@ -39,7 +39,10 @@ export function setUpAdmin(app) {
   setUpKeys();
   setUpPolicy();
 
-  for (const button of byId("app-nav").querySelectorAll("button[data-nav]")) {
+  // The header's "Patients" button belongs to patients.js.
+  for (const button of byId("app-nav").querySelectorAll(
+    'button[data-nav="view-shell"], button[data-nav="view-admin"]',
+  )) {
     button.addEventListener("click", () => {
       if (/** @type {HTMLElement} */ (button).dataset.nav === "view-admin") openAdmin();
       else openAccount();
@@ -82,7 +85,8 @@ export function enableAdmin(info) {
   setCurrentUser(info.user.id);
   for (const tab of tabs()) tab.hidden = !permissions.has(tab.dataset.permission ?? "");
   if (selected && !permissions.has(byId(selected).dataset.permission ?? "")) selected = null;
-  byId("app-nav").hidden = permissions.size === 0;
+  // The header switch itself is shown by the shell when it has more than one section.
+  byId("nav-admin").hidden = permissions.size === 0;
   leavePanels();
   markCurrent("view-shell");
 }
@@ -99,6 +103,7 @@ export function clearAdmin() {
   for (const panel of byId("view-admin").querySelectorAll('[role="tabpanel"]')) {
     /** @type {HTMLElement} */ (panel).hidden = true;
   }
+  byId("nav-admin").hidden = true;
   byId("app-nav").hidden = true;
   markCurrent("view-shell");
 }

@@ -16,17 +16,47 @@ const VIEW_TITLES = {
   "view-mfa-verify": "Two-factor authentication - MedCHR",
   "view-shell": "MedCHR",
   "view-admin": "Administration - MedCHR",
+  // Titles stay generic on patient screens: browsers keep page titles in their history, so
+  // a patient's name there would outlive the session (the hash route carries ids only).
+  "view-patients": "Patients - MedCHR",
+  "view-patient": "Patient - MedCHR",
+  "view-patient-form": "Patient details - MedCHR",
 };
+
+/** The header switch's section of each screen (several patient screens, one "Patients"). */
+const VIEW_SECTIONS = {
+  "view-patient": "view-patients",
+  "view-patient-form": "view-patients",
+};
+
+/** @type {Set<(id: string) => void>} */
+const viewListeners = new Set();
+
+/** Called with the id of every screen shown from now on (a section closing stops its work). */
+export function onViewShown(listener) {
+  viewListeners.add(listener);
+}
 
 /**
  * Shows one screen and moves focus to its heading, so keyboard and screen-reader users
  * land on the new content (WCAG 2.4.3) rather than on a button that has disappeared.
+ * @param {string} id
+ * @param {{ focus?: boolean }} [options] focus: false when the caller moves focus itself
  */
-export function showView(id) {
+export function showView(id, { focus = true } = {}) {
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== id;
   document.title = VIEW_TITLES[id] ?? "MedCHR";
-  const heading = byId(id).querySelector("h1");
-  if (heading instanceof HTMLElement) heading.focus();
+  const section = VIEW_SECTIONS[id] ?? id;
+  for (const button of document.querySelectorAll("#app-nav button[data-nav]")) {
+    if (/** @type {HTMLElement} */ (button).dataset.nav === section)
+      button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
+  if (focus) {
+    const heading = byId(id).querySelector("h1");
+    if (heading instanceof HTMLElement) heading.focus();
+  }
+  for (const listener of viewListeners) listener(id);
 }
 
 export function announce(message) {

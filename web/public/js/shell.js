@@ -1,5 +1,6 @@
-// The signed-in shell: who and where I am, my sessions, password and recovery codes; and
-// for administrators the switch to the administration area (admin.js).
+// The signed-in shell: who and where I am, my sessions, password and recovery codes; the
+// switch to the patients area (patients.js) for those who work with patients, and to the
+// administration area (admin.js) for administrators.
 import { clearAdmin, enableAdmin, setUpAdmin } from "./admin.js";
 import { ApiError, api } from "./api.js";
 import {
@@ -16,6 +17,7 @@ import {
 } from "./dom.js";
 import { nameFor, ROLE_NAMES } from "./labels.js";
 import { showRecoveryCodes } from "./mfa.js";
+import { clearPatients, enablePatients, setUpPatients } from "./patients.js";
 
 const METHOD_NAMES = { password: "Password", sso: "Single sign-on" };
 
@@ -35,6 +37,7 @@ export function setUpShell(app) {
   setUpPasswordForm();
   setUpRecoveryCodesForm(app);
   setUpAdmin(app);
+  setUpPatients();
 }
 
 /** Fills the shell from GET /auth/session and shows it. */
@@ -58,7 +61,11 @@ export function showShell(info, app) {
   byId("account-bar-user").textContent = `${info.user.displayName} - ${info.tenant.name}`;
   byId("account-bar").hidden = false;
   enableAdmin(info);
-  showView("view-shell");
+  // A patient route in the address (a reload, a link followed before signing in) opens there.
+  const routed = enablePatients(info);
+  // The header switch appears once there is more than "My account" to switch to.
+  byId("app-nav").hidden = byId("nav-patients").hidden && byId("nav-admin").hidden;
+  if (!routed) showView("view-shell");
   scheduleExpiryCheck(info.session.expiresAt, app);
   void loadSessions();
 }
@@ -71,6 +78,7 @@ export function clearShell() {
   byId("account-bar-user").textContent = "";
   byId("account-bar").hidden = true;
   clearAdmin();
+  clearPatients();
   byId("sessions-body").replaceChildren();
   byId("sessions-status").textContent = "";
   clearErrorIn(byId("sessions-error"));

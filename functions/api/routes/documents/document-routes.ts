@@ -4,7 +4,7 @@
  * document.delete). The partner paths (/patients/{patient_id}/documents,
  * /documents/{document_id}) are aliases of the /api/v1 ones with the same checks.
  */
-import type { z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteDocument } from "../../../../shared/documents/delete-document";
 import { getDocument } from "../../../../shared/documents/get-document";
@@ -13,6 +13,8 @@ import { listDocuments } from "../../../../shared/documents/list-documents";
 import type { AppEnv } from "../../../../shared/http/context";
 import type { FunctionApp } from "../../../../shared/http/create-app";
 import { protectedRoute } from "../../../../shared/http/define-route";
+import { JOB_STATUSES } from "../../../../shared/jobs/job-view";
+import { PIPELINE_STEPS } from "../../../../shared/pipeline/pipeline-steps";
 import {
   commonErrors,
   type DocumentRouteOptions,
@@ -23,9 +25,8 @@ import {
 } from "./document-http";
 import {
   DeletedDocumentResponse,
-  DocumentEnvelope,
   DocumentIdParams,
-  DocumentPageSchema,
+  DocumentSchema,
   DownloadUrlQuery,
   DownloadUrlResponse,
   ListDocumentsQuery,
@@ -33,6 +34,29 @@ import {
   PartnerPatientIdParams,
   PatientIdParams,
 } from "./schemas";
+
+/**
+ * What the read routes add to a document: its most recent processing job, so a client (the
+ * clinician UI) can follow processing at GET /api/v1/jobs/{id} without another lookup.
+ */
+const DocumentLatestJobSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(JOB_STATUSES),
+    currentStep: z.enum(PIPELINE_STEPS).nullable(),
+  })
+  .nullable()
+  .describe("The newest processing job of the document; null when processing was never started")
+  .openapi("DocumentLatestJob");
+
+const DocumentWithJobSchema = DocumentSchema.extend({ latestJob: DocumentLatestJobSchema }).openapi(
+  "DocumentWithLatestJob",
+);
+const DocumentEnvelope = z.object({ document: DocumentWithJobSchema });
+const DocumentPageSchema = z.object({
+  documents: z.array(DocumentWithJobSchema),
+  nextCursor: z.string().nullable().describe("Pass as ?cursor= for the next page; null at the end"),
+});
 
 const V1 = { tags: ["documents"] };
 const PARTNER = { tags: ["partner"] };

@@ -121,7 +121,12 @@ describe("acceptance: presign, PUT with supabase-js, register, list, download, d
 
     const one = await json(await call(`/api/v1/documents/${document.id}`, { headers: h.clinicianA.headers }));
     // Registration starts processing (issue 5): the row is the same document, now being processed.
-    expect(one.document).toEqual({ ...document, status: "processing", updatedAt: expect.any(String) });
+    expect(one.document).toEqual({
+      ...document,
+      status: "processing",
+      updatedAt: expect.any(String),
+      latestJob: { id: expect.any(String), status: "queued", currentStep: "extract_text" },
+    });
 
     const linkRes = await call(`/api/v1/documents/${document.id}/download-url?expires_in_seconds=120`, {
       headers: h.clinicianA.headers,
@@ -319,6 +324,91 @@ describe("tenant isolation", () => {
       body: { path: presigned.path },
     });
     expect(own.status).toBe(201);
+  });
+});
+
+describe("the latest processing job on a document", () => {
+  const noHook = makeCaller(buildDocumentsTestApp({ onRegistered: async () => {} }), () => h.env);
+
+  async function registerWithoutProcessing(patientId: string) {
+    const bytes = SAMPLES.pdf(20);
+    const presigned = await json(
+      await noHook(`/api/v1/patients/${patientId}/documents/presign-upload`, {
+        method: "POST",
+        headers: h.clinicianA.headers,
+        body: { filename: "j.pdf", contentType: "application/pdf", size: bytes.length },
+      }),
+    );
+    await supabaseClientFor(h.standin)
+      .storage.from(h.standin.bucket)
+      .uploadToSignedUrl(presigned.path, presigned.token, bytes, { contentType: "application/pdf" });
+    const res = await noHook(`/api/v1/patients/${patientId}/documents/register-upload`, {
+      method: "POST",
+      headers: h.clinicianA.headers,
+      body: { uploadId: presigned.uploadId },
+    });
+    expect(res.status).toBe(201);
+    return (await json(res)).document as Body;
+  }
+
+  async function insertJob(
+    tenantId: string,
+    patientId: string,
+    documentId: string,
+    status: string,
+    at: string,
+  ) {
+    const [row] = await h.database.owner<{ id: string }[]>`
+      insert into medchr.jobs (tenant_id, kind, patient_id, document_id, status, current_step, created_by, created_at)
+      values (${tenantId}, 'document.process', ${patientId}, ${documentId}, ${status},
+        ${status === "succeeded" ? "finalize" : "classify"}, 'test', ${at}::timestamptz)
+      returning id`;
+    return row!.id;
+  }
+
+  const read = async (documentId: string, headers = h.clinicianA.headers) =>
+    json(await call(`/api/v1/documents/${documentId}`, { headers }));
+  const listed = async (patientId: string) =>
+    (await json(await call(`/api/v1/patients/${patientId}/documents`, { headers: h.clinicianA.headers })))
+      .documents as Body[];
+
+  it("is null until processing starts, then names the newest job in get and list", async () => {
+    const patientId = await insertPatient(h.database.owner, h.tenantA);
+    const document = await registerWithoutProcessing(patientId);
+    expect(document.latestJob).toBeNull();
+    expect((await read(document.id)).document.latestJob).toBeNull();
+    expect((await listed(patientId))[0]!.latestJob).toBeNull();
+
+    const older = await insertJob(h.tenantA, patientId, document.id, "succeeded", "2026-01-01T00:00:00Z");
+    expect((await read(document.id)).document.latestJob).toEqual({
+      id: older,
+      status: "succeeded",
+      currentStep: "finalize",
+    });
+    const newer = await insertJob(h.tenantA, patientId, document.id, "running", "2026-01-02T00:00:00Z");
+    const expected = { id: newer, status: "running", currentStep: "classify" };
+    expect((await read(document.id)).document.latestJob).toEqual(expected);
+    expect((await listed(patientId)).map((d) => d.latestJob)).toEqual([expected]);
+
+    // Another clinic sees neither the document nor, through it, the job.
+    expect((await call(`/api/v1/documents/${document.id}`, { headers: h.clinicianB.headers })).status).toBe(
+      404,
+    );
+  });
+
+  it("keeps each document's own job in a list, and delete still works with jobs present", async () => {
+    const patientId = await insertPatient(h.database.owner, h.tenantA);
+    const a = await registerWithoutProcessing(patientId);
+    const b = await registerWithoutProcessing(patientId);
+    const jobA = await insertJob(h.tenantA, patientId, a.id, "failed", "2026-01-03T00:00:00Z");
+    const byId = new Map((await listed(patientId)).map((d) => [d.id, d.latestJob]));
+    expect(byId.get(a.id)).toEqual({ id: jobA, status: "failed", currentStep: "classify" });
+    expect(byId.get(b.id)).toBeNull();
+    const removed = await call(`/api/v1/documents/${a.id}`, {
+      method: "DELETE",
+      headers: h.clinicianA.headers,
+    });
+    expect(removed.status).toBe(200);
   });
 });
 
