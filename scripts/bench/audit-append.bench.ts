@@ -4,8 +4,6 @@
  * table of the same shape, each in its own request transaction as the application role;
  * and verification throughput (read back, recompute every HMAC, check links and head).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { appendAuditEvent, type StoredAuditEvent } from "../../shared/audit/append-audit-event";
 import { type AuditEventInput, parseAuditEvent } from "../../shared/audit/audit-events";
 import { GENESIS_HASH, hashAuditEvent } from "../../shared/audit/hash-audit-event";
@@ -13,8 +11,8 @@ import { verifyAuditChain } from "../../shared/audit/verify-audit-chain";
 import { type KeyRing, parseKeyRing } from "../../shared/config/key-ring";
 import type { Tx } from "../../shared/db/database";
 import { createTenant, startTestDatabase } from "../../test/helpers/test-database";
-import { REPO_ROOT } from "../lib/migrations-dir";
 import { type BenchCase, type Benchmark, medianOf, timeWriters, toCase } from "./benchmark";
+import { packageVersion } from "./lib/environment";
 
 /** Events per case: enough for a stable rate, small enough to keep the whole run near a minute. */
 const EVENTS_PER_CASE = 2_000;
@@ -93,11 +91,6 @@ async function insertPlain(tx: Tx, input: AuditEventInput): Promise<void> {
       ${e.actor.type}, ${e.actor.id}, ${e.resource.type}, ${e.resource.id}, ${e.ip}, ${e.userAgent},
       ${e.requestId}, ${tx.json(e.details)}, ${GENESIS_HASH}, ${GENESIS_HASH}, 'none'
     )`;
-}
-
-function pgliteVersion(): string {
-  const manifest = join(REPO_ROOT, "node_modules", "@electric-sql", "pglite", "package.json");
-  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
 }
 
 const benchmark: Benchmark = {
@@ -221,7 +214,7 @@ const benchmark: Benchmark = {
           rounds: ROUNDS,
           warmupEvents: WARMUP_EVENTS,
           verifyBatchSize: VERIFY_BATCH_SIZE,
-          database: `PGlite ${pgliteVersion()} via @electric-sql/pglite-socket, postgres.js (prepare off), app pool of 8`,
+          database: `PGlite ${packageVersion("@electric-sql/pglite")} via @electric-sql/pglite-socket, postgres.js (prepare off), app pool of 8`,
         },
       };
     } finally {

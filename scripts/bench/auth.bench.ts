@@ -13,38 +13,28 @@
  * read from /proc. Besides the harness's JSON and chart, writes doc/bench/auth-login.svg
  * and doc/bench/auth-overhead.svg (latency charts; the harness charts rates only).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
 import { buildAuthApp } from "../../functions/auth/app";
 import { confirmMfaSetup, startMfaSetup } from "../../shared/auth/mfa";
 import { decodeBase32, generateTotpCode, totpStepAt } from "../../shared/auth/mfa/totp";
 import { hashPassword, verifyPassword } from "../../shared/auth/password-hash";
 import { SESSION_COOKIE } from "../../shared/auth/session-token";
-import { connect, type Database, databaseFromSql, type Sql } from "../../shared/db/database";
-import { applyMigrations } from "../../shared/db/migrate";
+import type { Database, Sql } from "../../shared/db/database";
 import { createFunctionApp } from "../../shared/http/create-app";
 import { protectedRoute, publicRoute } from "../../shared/http/define-route";
 import { tenantScopeOf } from "../../shared/http/tenant-scope";
-import {
-  createApiKey,
-  createUser,
-  signIn,
-  type TestApiKey,
-  type TestSession,
-  type TestUser,
-  testKeyRing,
-} from "../../test/helpers/identity";
+import { createUser, type TestUser, testKeyRing } from "../../test/helpers/identity";
 import { createTenant } from "../../test/helpers/test-database";
 import { testEnv } from "../../test/helpers/test-env";
-import { REPO_ROOT, readMigrations } from "../lib/migrations-dir";
 import { startUpstashRedisStandin, type UpstashRedisStandin } from "../local/upstash-redis/server";
 import type { BenchCase, Benchmark } from "./benchmark";
+import { apiKeysPerClient, sessionsPerClient } from "./lib/credentials";
+import { type DatabaseProcess, startBenchDatabase } from "./lib/database-process";
+import { CHARTS_DIR, chartSubtitle, packageVersion } from "./lib/environment";
+import { PooledLatencies, type Summary, summarise } from "./lib/latency";
+import { interleavedRounds, runClients } from "./lib/run-clients";
 import { renderBarChart } from "./svg-chart";
 
 /** Measured sign-ins: each is ~0.3 s of bcrypt, so 60 keep this part near 25 s. */
@@ -62,112 +52,7 @@ const WARMUP_REQUESTS = 250;
 const SINGLE_CLIENT_REQUESTS = 300;
 const PATIENTS = 40;
 
-const CHARTS_DIR = join(REPO_ROOT, "doc", "bench");
 const PASSWORD = "correct horse battery staple 42";
-
-// ---------------------------------------------------------------------------------------
-// PGlite in a child process
-
-interface DatabaseProcess {
-  url: string;
-  ownerUrl: string;
-  /** User + system CPU of the engine process so far, or null where /proc is missing. */
-  cpuMs(): number | null;
-  stop(): Promise<void>;
-}
-
-function clockTicksPerSecond(): number {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-function processCpuMs(pid: number, ticksPerSecond: number): number | null {
-  try {
-    // Fields after the command name (which may hold spaces) start at field 3, state;
-    // utime and stime are fields 14 and 15 (proc(5)).
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-  } catch {
-    return null;
-  }
-}
-
-/** Starts scripts/local/pglite-server.ts in its own Node process; it stops when its stdin closes. */
-async function startDatabaseProcess(): Promise<DatabaseProcess> {
-  const server = pathToFileURL(join(REPO_ROOT, "scripts", "local", "pglite-server.ts")).href;
-  const code = [
-    `const { startLocalPostgres } = await import(${JSON.stringify(server)});`,
-    "const pg = await startLocalPostgres();",
-    "process.stdout.write(JSON.stringify({ url: pg.url, ownerUrl: pg.ownerUrl }) + '\\n');",
-    "process.stdin.on('end', () => pg.stop().finally(() => process.exit(0)));",
-    "process.stdin.resume();",
-  ].join("\n");
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", "--input-type=module", "-e", code],
-    {
-      cwd: REPO_ROOT,
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once("line", (line) => {
-      lines.close();
-      resolve(line);
-    });
-    child.once("exit", (status) => reject(new Error(`PGlite process exited early (${status})`)));
-  });
-  const { url, ownerUrl } = JSON.parse(first) as { url: string; ownerUrl: string };
-  const ticks = clockTicksPerSecond();
-  const pid = child.pid!;
-  return {
-    url,
-    ownerUrl,
-    cpuMs: () => processCpuMs(pid, ticks),
-    async stop() {
-      child.stdin!.end();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------
-// Statistics
-
-function percentile(sorted: readonly number[], q: number): number {
-  // Nearest rank: the smallest sample with at least q of the samples at or below it.
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-interface Summary {
-  n: number;
-  mean: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-
-function summarise(samples: readonly number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (v: number) => Math.round(v * 100) / 100;
-  return {
-    n: sorted.length,
-    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
-    p50: round(percentile(sorted, 0.5)),
-    p95: round(percentile(sorted, 0.95)),
-    p99: round(percentile(sorted, 0.99)),
-    max: round(sorted[sorted.length - 1]!),
-  };
-}
 
 const cpuMsSince = (start: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(start);
@@ -398,84 +283,68 @@ interface VariantResult {
   single: Summary;
 }
 
-async function runClients(
+async function requestAll(
   app: ReturnType<typeof probeApp>,
   variant: Variant,
   total: number,
   clients = CLIENTS,
 ): Promise<number[]> {
   const latencies: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      const headers = variant.headers(client);
-      // Each client takes the next request until none are left: all stay busy to the end.
-      for (let i = next++; i < total; i = next++) {
-        const started = performance.now();
-        const res = await app.request(variant.path, { headers }, variant.env);
-        const body = (await res.json()) as { n?: number };
-        latencies.push(performance.now() - started);
-        if (res.status !== 200 || body.n !== PATIENTS) {
-          throw new Error(`${variant.name}: ${res.status}, count ${String(body.n)} (expected ${PATIENTS})`);
-        }
-      }
-    }),
-  );
+  await runClients(clients, total, async (client) => {
+    const headers = variant.headers(client);
+    const started = performance.now();
+    const res = await app.request(variant.path, { headers }, variant.env);
+    const body = (await res.json()) as { n?: number };
+    latencies.push(performance.now() - started);
+    if (res.status !== 200 || body.n !== PATIENTS) {
+      throw new Error(`${variant.name}: ${res.status}, count ${String(body.n)} (expected ${PATIENTS})`);
+    }
+  });
   return latencies;
 }
 
 async function measureOverhead(f: Fixture, variants: Variant[]): Promise<VariantResult[]> {
   const app = probeApp(f.tenantId);
-  for (const variant of variants) await runClients(app, variant, WARMUP_REQUESTS);
+  for (const variant of variants) await requestAll(app, variant, WARMUP_REQUESTS);
 
   const acc = variants.map(() => ({
-    latencies: [] as number[],
-    ms: 0,
+    pooled: new PooledLatencies(summarise),
     appCpuMs: 0,
     databaseCpuMs: 0 as number | null,
-    roundP50s: [] as number[],
-    roundP99s: [] as number[],
   }));
   const perRound = REQUESTS_PER_VARIANT / ROUNDS;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      // Rotate the order each round: no variant always runs first (or after the slowest).
-      const index = (k + round) % variants.length;
-      const a = acc[index]!;
-      const dbStart = f.dbProcess.cpuMs();
-      const cpu = process.cpuUsage();
-      const started = performance.now();
-      const latencies = await runClients(app, variants[index]!, perRound);
-      a.ms += performance.now() - started;
-      a.appCpuMs += cpuMsSince(cpu);
-      const dbEnd = f.dbProcess.cpuMs();
-      a.databaseCpuMs =
-        a.databaseCpuMs !== null && dbStart !== null && dbEnd !== null
-          ? a.databaseCpuMs + dbEnd - dbStart
-          : null;
-      a.latencies.push(...latencies);
-      const spread = summarise(latencies);
-      a.roundP50s.push(spread.p50);
-      a.roundP99s.push(spread.p99);
-    }
-  }
+  await interleavedRounds(variants.length, ROUNDS, 1, async (index) => {
+    const a = acc[index]!;
+    const dbStart = f.dbProcess.cpuMs();
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const latencies = await requestAll(app, variants[index]!, perRound);
+    const ms = performance.now() - started;
+    a.appCpuMs += cpuMsSince(cpu);
+    const dbEnd = f.dbProcess.cpuMs();
+    a.databaseCpuMs =
+      a.databaseCpuMs !== null && dbStart !== null && dbEnd !== null
+        ? a.databaseCpuMs + dbEnd - dbStart
+        : null;
+    a.pooled.add(latencies, ms);
+  });
   const single: Summary[] = [];
   for (const variant of variants)
-    single.push(summarise(await runClients(app, variant, SINGLE_CLIENT_REQUESTS, 1)));
+    single.push(summarise(await requestAll(app, variant, SINGLE_CLIENT_REQUESTS, 1)));
   return variants.map((v, i) => {
-    const a = acc[i]!;
+    const { pooled, appCpuMs, databaseCpuMs } = acc[i]!;
+    const requests = pooled.latencies.length;
     return {
       name: v.name,
       group: v.group,
-      latency: summarise(a.latencies),
-      requests: a.latencies.length,
-      ms: Math.round(a.ms),
-      perSecond: Math.round((a.latencies.length * 1000) / a.ms),
-      appCpuMs: Math.round((a.appCpuMs / a.latencies.length) * 100) / 100,
-      databaseCpuMs:
-        a.databaseCpuMs === null ? null : Math.round((a.databaseCpuMs / a.latencies.length) * 100) / 100,
-      roundP50s: a.roundP50s.map((p) => Math.round(p * 10) / 10),
-      roundP99s: a.roundP99s.map((p) => Math.round(p * 10) / 10),
+      latency: summarise(pooled.latencies),
+      requests,
+      ms: Math.round(pooled.ms),
+      perSecond: pooled.perSecond(),
+      appCpuMs: Math.round((appCpuMs / requests) * 100) / 100,
+      databaseCpuMs: databaseCpuMs === null ? null : Math.round((databaseCpuMs / requests) * 100) / 100,
+      roundP50s: pooled.roundP50s.map((p) => Math.round(p * 10) / 10),
+      roundP99s: pooled.roundP99s.map((p) => Math.round(p * 10) / 10),
       single: single[i]!,
     };
   });
@@ -484,18 +353,8 @@ async function measureOverhead(f: Fixture, variants: Variant[]): Promise<Variant
 // ---------------------------------------------------------------------------------------
 // Charts and report
 
-function machine(): string {
-  const cpu = cpus();
-  return `${cpu.length} x ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${platform()} ${release()}, Node ${process.versions.node}`;
-}
-
-function packageVersion(name: string): string {
-  const manifest = join(REPO_ROOT, "node_modules", ...name.split("/"), "package.json");
-  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
-}
-
 async function writeCharts(login: LoginResults, overhead: VariantResult[]): Promise<void> {
-  const subtitle = `${machine()}; ${new Date().toISOString().slice(0, 10)}; npm run bench -- --only auth`;
+  const subtitle = chartSubtitle("auth");
   await mkdir(CHARTS_DIR, { recursive: true });
   const loginSvg = renderBarChart({
     title: "Sign-in (password + TOTP): CPU and time per sign-in",
@@ -557,17 +416,15 @@ const benchmark: Benchmark = {
   name: "auth",
   title: "Identity and access: sign-in cost and authentication overhead",
   async run() {
-    const dbProcess = await startDatabaseProcess();
-    const owner = connect(dbProcess.ownerUrl, { max: 4 });
-    const appSql = connect(dbProcess.url, { max: 8 });
+    const database = await startBenchDatabase();
+    const { owner } = database;
     let standin: UpstashRedisStandin | undefined;
     let standinError: string | undefined;
     try {
-      await applyMigrations(owner, await readMigrations());
       const f: Fixture = {
         owner,
-        db: databaseFromSql(appSql),
-        dbProcess,
+        db: database.db,
+        dbProcess: database,
         tenantId: await createTenant(owner, "bench-auth"),
       };
       // Patients in the measured tenant and in another one: the count proves RLS scoped it.
@@ -591,15 +448,11 @@ const benchmark: Benchmark = {
       } catch (error) {
         standinError = error instanceof Error ? error.message : String(error);
       }
-      const users = await Promise.all(Array.from({ length: CLIENTS }, () => createUser(owner, f.tenantId)));
-      const sessions: TestSession[] = [];
-      for (const user of users) sessions.push(await signIn(f.db, user));
-      // One key per client (a partner integration each), default limit of 600 a minute:
-      // the whole run sends each key well under that, so nothing is refused.
-      const keys: TestApiKey[] = [];
-      for (let i = 0; i < CLIENTS; i++)
-        keys.push(await createApiKey(owner, f.tenantId, { scopes: ["read"] }));
-      const pgEnv = testEnv(dbProcess.url);
+      const sessions = await sessionsPerClient(owner, f.db, f.tenantId, CLIENTS);
+      // Default key limit of 600 a minute: the whole run sends each key well under that,
+      // so nothing is refused.
+      const keys = await apiKeysPerClient(owner, f.tenantId, CLIENTS, { scopes: ["read"] });
+      const pgEnv = testEnv(database.url);
       const keyHeaders = (client: number) => ({ Authorization: keys[client]!.headers.Authorization! });
       const variants: Variant[] = [
         {
@@ -629,7 +482,7 @@ const benchmark: Benchmark = {
                 name: "API key, Upstash limiter",
                 group: "API key",
                 path: "/bench/protected",
-                env: testEnv(dbProcess.url, {
+                env: testEnv(database.url, {
                   UPSTASH_REDIS_REST_URL: standin.url,
                   UPSTASH_REDIS_REST_TOKEN: standin.token,
                 }),
@@ -707,9 +560,7 @@ const benchmark: Benchmark = {
       return result;
     } finally {
       await standin?.stop();
-      await appSql.end({ timeout: 1 });
-      await owner.end({ timeout: 1 });
-      await dbProcess.stop();
+      await database.stop();
     }
   },
 };

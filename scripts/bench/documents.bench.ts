@@ -14,24 +14,25 @@
  * disk, and PGlite in a child process (so the engine does not stall this event loop).
  * Besides the harness's JSON and rate chart, writes doc/bench/documents-latency.svg.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
-import { buildDocumentsTestApp, SAMPLES } from "../../functions/api/routes/documents/testing";
+import {
+  buildDocumentsTestApp,
+  insertPatient,
+  SAMPLES,
+  storageFunctionEnv,
+} from "../../functions/api/routes/documents/testing";
 import { buildStorageApp } from "../../functions/storage/app";
-import { connect } from "../../shared/db/database";
-import { applyMigrations } from "../../shared/db/migrate";
-import { createApiKey, type TestApiKey } from "../../test/helpers/identity";
 import { createTenant } from "../../test/helpers/test-database";
 import { testEnv } from "../../test/helpers/test-env";
-import { REPO_ROOT, readMigrations } from "../lib/migrations-dir";
 import { startTestStorageStandin } from "../local/supabase-storage/testing";
 import type { BenchCase, Benchmark } from "./benchmark";
+import { apiKeysPerClient } from "./lib/credentials";
+import { startBenchDatabase } from "./lib/database-process";
+import { CHARTS_DIR, chartSubtitle, packageVersion } from "./lib/environment";
+import { type Latency, latencyOf } from "./lib/latency";
+import { runClients } from "./lib/run-clients";
 import { renderBarChart } from "./svg-chart";
 
 /** The acceptance criterion's concurrency. */
@@ -43,122 +44,32 @@ const SINGLE_CLIENT_ROUND_TRIPS = 60;
 /** "Small PDF": a one-page text PDF is 10-50 KB. */
 const PDF_BYTES = SAMPLES.pdf(30_000);
 
-const CHARTS_DIR = join(REPO_ROOT, "doc", "bench");
 const STEPS = ["presign", "PUT", "register", "round trip"] as const;
 type Step = (typeof STEPS)[number];
 
-interface DatabaseProcess {
-  url: string;
-  ownerUrl: string;
-  stop(): Promise<void>;
-}
-
-/** scripts/local/pglite-server.ts in its own Node process; it stops when its stdin closes. */
-async function startDatabaseProcess(): Promise<DatabaseProcess> {
-  const server = pathToFileURL(join(REPO_ROOT, "scripts", "local", "pglite-server.ts")).href;
-  const code = [
-    `const { startLocalPostgres } = await import(${JSON.stringify(server)});`,
-    "const pg = await startLocalPostgres();",
-    "process.stdout.write(JSON.stringify({ url: pg.url, ownerUrl: pg.ownerUrl }) + '\\n');",
-    "process.stdin.on('end', () => pg.stop().finally(() => process.exit(0)));",
-    "process.stdin.resume();",
-  ].join("\n");
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", "--input-type=module", "-e", code],
-    {
-      cwd: REPO_ROOT,
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once("line", (line) => {
-      lines.close();
-      resolve(line);
-    });
-    child.once("exit", (status) => reject(new Error(`PGlite process exited early (${status})`)));
-  });
-  const { url, ownerUrl } = JSON.parse(first) as { url: string; ownerUrl: string };
-  return {
-    url,
-    ownerUrl,
-    async stop() {
-      child.stdin!.end();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Nearest rank: the smallest sample with at least q of the samples at or below it. */
-function percentile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-interface Latency {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function latencyOf(samples: readonly number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return {
-    p50: round(percentile(sorted, 0.5)),
-    p99: round(percentile(sorted, 0.99)),
-    max: round(sorted[sorted.length - 1]!),
-  };
-}
-
 type Samples = Record<Step, number[]>;
 const emptySamples = (): Samples => ({ presign: [], PUT: [], register: [], "round trip": [] });
-
-function machine(): string {
-  const cpu = cpus();
-  return `${cpu.length} x ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${platform()} ${release()}, Node ${process.versions.node}`;
-}
-
-function packageVersion(name: string): string {
-  const manifest = join(REPO_ROOT, "node_modules", ...name.split("/"), "package.json");
-  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
-}
 
 const benchmark: Benchmark = {
   name: "documents",
   title: `Documents: presign + PUT + register round trip, ${CLIENTS} concurrent clients, ${Math.round(PDF_BYTES.length / 1024)} KB PDF`,
   async run() {
-    const dbProcess = await startDatabaseProcess();
+    const database = await startBenchDatabase();
     const standin = await startTestStorageStandin();
-    const owner = connect(dbProcess.ownerUrl, { max: 4 });
+    const { owner } = database;
     try {
-      await applyMigrations(owner, await readMigrations());
       const tenantId = await createTenant(owner, "bench-documents");
-      const [patient] = await owner<{ id: string }[]>`
-        insert into medchr.patients (tenant_id, given_name, family_name, mrn)
-        values (${tenantId}, 'Bench', 'Patient', 'MRN-BENCH-1') returning id`;
-      const patientId = patient!.id;
-      // One key per client, as 25 partner integrations would call; limits raised so the run
-      // measures the upload path, not the rate limiter's refusals.
-      const keys: TestApiKey[] = [];
-      for (let i = 0; i < CLIENTS; i++) {
-        keys.push(await createApiKey(owner, tenantId, { scopes: ["read", "write"], ratePerMinute: 100_000 }));
-      }
+      const patientId = await insertPatient(owner, tenantId);
+      // Limits raised so the run measures the upload path, not the rate limiter's refusals.
+      const keys = await apiKeysPerClient(owner, tenantId, CLIENTS, {
+        scopes: ["read", "write"],
+        ratePerMinute: 100_000,
+      });
 
       const internalToken = randomBytes(32).toString("base64url");
       const storageApp = buildStorageApp();
-      const storageEnv = {
-        APP_ENV: "test",
-        HIPAA_MODE: "false",
-        SUPABASE_URL: standin.url,
-        SUPABASE_SERVICE_ROLE_KEY: standin.serviceRoleKey,
-        SUPABASE_STORAGE_BUCKET: standin.bucket,
-        STORAGE_INTERNAL_TOKEN: internalToken,
-      };
-      const env = testEnv(dbProcess.url, {
+      const storageEnv = storageFunctionEnv(standin, internalToken);
+      const env = testEnv(database.url, {
         STORAGE: { fetch: (request: Request) => Promise.resolve(storageApp.fetch(request, storageEnv)) },
         STORAGE_INTERNAL_TOKEN: internalToken,
       });
@@ -212,21 +123,16 @@ const benchmark: Benchmark = {
         samples["round trip"].push(t3 - t0);
       }
 
-      async function runClients(total: number, clients: number): Promise<{ samples: Samples; ms: number }> {
+      async function roundTrips(total: number, clients: number): Promise<{ samples: Samples; ms: number }> {
         const samples = emptySamples();
-        let next = 0;
         const started = performance.now();
-        await Promise.all(
-          Array.from({ length: clients }, async (_, client) => {
-            for (let i = next++; i < total; i = next++) await roundTrip(client, samples);
-          }),
-        );
+        await runClients(clients, total, (client) => roundTrip(client, samples));
         return { samples, ms: performance.now() - started };
       }
 
-      await runClients(WARMUP_ROUND_TRIPS, CLIENTS);
-      const loaded = await runClients(ROUND_TRIPS, CLIENTS);
-      const alone = await runClients(SINGLE_CLIENT_ROUND_TRIPS, 1);
+      await roundTrips(WARMUP_ROUND_TRIPS, CLIENTS);
+      const loaded = await roundTrips(ROUND_TRIPS, CLIENTS);
+      const alone = await roundTrips(SINGLE_CLIENT_ROUND_TRIPS, 1);
 
       const stats = (s: Samples) =>
         Object.fromEntries(STEPS.map((step) => [step, latencyOf(s[step])])) as Record<Step, Latency>;
@@ -262,7 +168,7 @@ const benchmark: Benchmark = {
         join(CHARTS_DIR, "documents-latency.svg"),
         renderBarChart({
           title: `Documents: upload round trip latency, ${CLIENTS} concurrent clients (lower is better)`,
-          subtitle: `${machine()}; ${new Date().toISOString().slice(0, 10)}; npm run bench -- --only documents`,
+          subtitle: chartSubtitle("documents"),
           unit: "ms",
           panels: [
             {
@@ -308,9 +214,8 @@ const benchmark: Benchmark = {
         },
       };
     } finally {
-      await owner.end({ timeout: 1 });
       await standin.stop();
-      await dbProcess.stop();
+      await database.stop();
     }
   },
 };

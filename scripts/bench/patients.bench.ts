@@ -13,30 +13,20 @@
  * production: the engine's work does not stall this process's event loop. Besides the
  * harness's JSON and rate chart, writes doc/bench/patients-latency.svg (p50/p99).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
 import { registerPatientRoutes } from "../../functions/api/routes/patients";
-import { connect, databaseFromSql } from "../../shared/db/database";
-import { applyMigrations } from "../../shared/db/migrate";
 import { createFunctionApp } from "../../shared/http/create-app";
 import { encodePatientCursor } from "../../shared/patients/patient-cursor";
 import { CURSOR_TIMESTAMP_FORMAT } from "../../shared/patients/patient-view";
-import {
-  createApiKey,
-  createUser,
-  signIn,
-  type TestApiKey,
-  type TestSession,
-} from "../../test/helpers/identity";
 import { createTenant } from "../../test/helpers/test-database";
 import { testEnv } from "../../test/helpers/test-env";
-import { REPO_ROOT, readMigrations } from "../lib/migrations-dir";
 import type { BenchCase, Benchmark } from "./benchmark";
+import { apiKeysPerClient, sessionsPerClient } from "./lib/credentials";
+import { startBenchDatabase } from "./lib/database-process";
+import { CHARTS_DIR, chartSubtitle, packageVersion } from "./lib/environment";
+import { type Latency, latencyOf, PooledLatencies } from "./lib/latency";
+import { interleavedRounds, runClients } from "./lib/run-clients";
 import { renderBarChart } from "./svg-chart";
 
 /** The acceptance criterion's tenant size and concurrency. */
@@ -51,8 +41,6 @@ const SINGLE_CLIENT_REQUESTS = 100;
 /** The deep page starts after this many patients. */
 const DEEP_OFFSET = 9_000;
 const PAGE = 25;
-
-const CHARTS_DIR = join(REPO_ROOT, "doc", "bench");
 
 // Synthetic names (no real people): 40 given x 60 family names, spread evenly.
 const GIVEN = (
@@ -69,79 +57,6 @@ const FAMILY = (
 ).split(" ");
 /** Name prefixes searched: 3 letters, as typed into a search box; some hit one name, "Ma"/"Mi" several. */
 const PREFIXES = ["sch", "mar", "mil", "kow", "ros", "tan", "gar", "jen", "wag", "mey", "ben", "lu"];
-
-// ---------------------------------------------------------------------------------------
-// PGlite in a child process
-
-interface DatabaseProcess {
-  url: string;
-  ownerUrl: string;
-  stop(): Promise<void>;
-}
-
-/** scripts/local/pglite-server.ts in its own Node process; it stops when its stdin closes. */
-async function startDatabaseProcess(): Promise<DatabaseProcess> {
-  const server = pathToFileURL(join(REPO_ROOT, "scripts", "local", "pglite-server.ts")).href;
-  const code = [
-    `const { startLocalPostgres } = await import(${JSON.stringify(server)});`,
-    "const pg = await startLocalPostgres();",
-    "process.stdout.write(JSON.stringify({ url: pg.url, ownerUrl: pg.ownerUrl }) + '\\n');",
-    "process.stdin.on('end', () => pg.stop().finally(() => process.exit(0)));",
-    "process.stdin.resume();",
-  ].join("\n");
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", "--input-type=module", "-e", code],
-    {
-      cwd: REPO_ROOT,
-      stdio: ["pipe", "pipe", "inherit"],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once("line", (line) => {
-      lines.close();
-      resolve(line);
-    });
-    child.once("exit", (status) => reject(new Error(`PGlite process exited early (${status})`)));
-  });
-  const { url, ownerUrl } = JSON.parse(first) as { url: string; ownerUrl: string };
-  return {
-    url,
-    ownerUrl,
-    async stop() {
-      child.stdin!.end();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------
-// Statistics
-
-/** Nearest rank: the smallest sample with at least q of the samples at or below it. */
-function percentile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-interface Latency {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function latencyOf(samples: readonly number[]): Latency {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return {
-    p50: round(percentile(sorted, 0.5)),
-    p99: round(percentile(sorted, 0.99)),
-    max: round(sorted[sorted.length - 1]!),
-  };
-}
 
 // ---------------------------------------------------------------------------------------
 // Cases
@@ -181,7 +96,7 @@ function buildApp() {
   return app;
 }
 
-async function runClients(
+async function requestAll(
   app: App,
   env: Record<string, unknown>,
   query: Query,
@@ -191,46 +106,27 @@ async function runClients(
   clients = CLIENTS,
 ): Promise<number[]> {
   const latencies: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      const headers = { "CF-Connecting-IP": `198.51.100.${client + 1}`, ...credential.headers(client) };
-      // Each client takes the next request until none are left: all stay busy to the end.
-      for (let i = next++; i < total; i = next++) {
-        const path = `/api/v1/patients?${query.query(offset + i)}`;
-        const started = performance.now();
-        const res = await app.request(path, { headers }, env);
-        const body = (await res.json()) as { patients: unknown[]; nextCursor: string | null };
-        latencies.push(performance.now() - started);
-        if (res.status !== 200 || !query.check(body)) {
-          throw new Error(`${credential.name} / ${query.name}: status ${res.status}, unexpected answer`);
-        }
-      }
-    }),
-  );
+  await runClients(clients, total, async (client, i) => {
+    const headers = { "CF-Connecting-IP": `198.51.100.${client + 1}`, ...credential.headers(client) };
+    const path = `/api/v1/patients?${query.query(offset + i)}`;
+    const started = performance.now();
+    const res = await app.request(path, { headers }, env);
+    const body = (await res.json()) as { patients: unknown[]; nextCursor: string | null };
+    latencies.push(performance.now() - started);
+    if (res.status !== 200 || !query.check(body)) {
+      throw new Error(`${credential.name} / ${query.name}: status ${res.status}, unexpected answer`);
+    }
+  });
   return latencies;
-}
-
-function machine(): string {
-  const cpu = cpus();
-  return `${cpu.length} x ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${platform()} ${release()}, Node ${process.versions.node}`;
-}
-
-function packageVersion(name: string): string {
-  const manifest = join(REPO_ROOT, "node_modules", ...name.split("/"), "package.json");
-  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
 }
 
 const benchmark: Benchmark = {
   name: "patients",
   title: `Patients: list and search with ${PATIENTS.toLocaleString("en-US")} patients, ${CLIENTS} concurrent clients`,
   async run() {
-    const dbProcess = await startDatabaseProcess();
-    const owner = connect(dbProcess.ownerUrl, { max: 4 });
-    const appSql = connect(dbProcess.url, { max: 8 });
+    const database = await startBenchDatabase();
+    const { owner, db } = database;
     try {
-      await applyMigrations(owner, await readMigrations());
-      const db = databaseFromSql(appSql);
       const tenantId = await createTenant(owner, "bench-patients");
       const otherTenant = await createTenant(owner, "bench-patients-other");
 
@@ -302,48 +198,34 @@ const benchmark: Benchmark = {
 
       // One API key and one signed-in clinician per client, as 25 partner integrations or
       // 25 people would call. The key limit is raised so the run is never rate limited.
-      const keys: TestApiKey[] = [];
-      for (let i = 0; i < CLIENTS; i++)
-        keys.push(await createApiKey(owner, tenantId, { scopes: ["read"], ratePerMinute: 100_000 }));
-      const sessions: TestSession[] = [];
-      for (let i = 0; i < CLIENTS; i++) sessions.push(await signIn(db, await createUser(owner, tenantId)));
+      const keys = await apiKeysPerClient(owner, tenantId, CLIENTS, {
+        scopes: ["read"],
+        ratePerMinute: 100_000,
+      });
+      const sessions = await sessionsPerClient(owner, db, tenantId, CLIENTS);
       const credentials: Credential[] = [
         { name: "API key", headers: (c) => ({ Authorization: keys[c]!.headers.Authorization! }) },
         { name: "session", headers: (c) => ({ Cookie: sessions[c]!.cookie }) },
       ];
 
       const app = buildApp();
-      const env = testEnv(dbProcess.url);
+      const env = testEnv(database.url);
       const variants = credentials.flatMap((credential) => queries.map((query) => ({ credential, query })));
-      for (const v of variants) await runClients(app, env, v.query, v.credential, WARMUP_REQUESTS, 0);
+      for (const v of variants) await requestAll(app, env, v.query, v.credential, WARMUP_REQUESTS, 0);
 
-      const acc = variants.map(() => ({
-        latencies: [] as number[],
-        ms: 0,
-        p50s: [] as number[],
-        p99s: [] as number[],
-      }));
+      const acc = variants.map(() => new PooledLatencies());
       const perRound = REQUESTS_PER_CASE / ROUNDS;
-      for (let round = 0; round < ROUNDS; round++) {
-        for (let k = 0; k < variants.length; k++) {
-          // Rotate the order each round: no case always runs first (or after the slowest).
-          const index = (k + round * 3) % variants.length;
-          const v = variants[index]!;
-          const a = acc[index]!;
-          const started = performance.now();
-          const latencies = await runClients(app, env, v.query, v.credential, perRound, round * perRound);
-          a.ms += performance.now() - started;
-          a.latencies.push(...latencies);
-          const spread = latencyOf(latencies);
-          a.p50s.push(spread.p50);
-          a.p99s.push(spread.p99);
-        }
-      }
+      await interleavedRounds(variants.length, ROUNDS, 3, async (index, round) => {
+        const v = variants[index]!;
+        const started = performance.now();
+        const latencies = await requestAll(app, env, v.query, v.credential, perRound, round * perRound);
+        acc[index]!.add(latencies, performance.now() - started);
+      });
 
       const single: Latency[] = [];
       for (const v of variants)
         single.push(
-          latencyOf(await runClients(app, env, v.query, v.credential, SINGLE_CLIENT_REQUESTS, 0, 1)),
+          latencyOf(await requestAll(app, env, v.query, v.credential, SINGLE_CLIENT_REQUESTS, 0, 1)),
         );
 
       const cases: CaseResult[] = variants.map((v, i) => {
@@ -355,14 +237,14 @@ const benchmark: Benchmark = {
           panel: v.query.name,
           ops: a.latencies.length,
           ms: Math.round(a.ms),
-          perSecond: Math.round((a.latencies.length * 1000) / a.ms),
+          perSecond: a.perSecond(),
           credential: v.credential.name,
           query: v.query.name,
           p50Ms: latency.p50,
           p99Ms: latency.p99,
           maxMs: latency.max,
-          roundP50s: a.p50s,
-          roundP99s: a.p99s,
+          roundP50s: a.roundP50s,
+          roundP99s: a.roundP99s,
           singleP50Ms: single[i]!.p50,
           singleP99Ms: single[i]!.p99,
         };
@@ -377,7 +259,7 @@ const benchmark: Benchmark = {
         join(CHARTS_DIR, "patients-latency.svg"),
         renderBarChart({
           title: `Patients: list and search latency, ${PATIENTS.toLocaleString("en-US")} patients, ${CLIENTS} concurrent clients`,
-          subtitle: `${machine()}; ${new Date().toISOString().slice(0, 10)}; npm run bench -- --only patients`,
+          subtitle: chartSubtitle("patients"),
           unit: "ms",
           panels: credentials.map((credential) => ({
             title: `${credential.name}: p50 and p99 per request (lower is better)`,
@@ -420,9 +302,7 @@ const benchmark: Benchmark = {
         },
       };
     } finally {
-      await appSql.end({ timeout: 1 });
-      await owner.end({ timeout: 1 });
-      await dbProcess.stop();
+      await database.stop();
     }
   },
 };

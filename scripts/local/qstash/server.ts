@@ -32,9 +32,10 @@
  * loopback hosts unless `allowDestination` says otherwise). It never logs; its records
  * (stats, messages, attempts, deadLetters) hold ids, URLs and status codes, never bodies.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isAuthorizedBearer, parseJson, readBody, sendJson, tokenDigest } from "../http-helpers";
 import {
   type DeliveryMethod,
   isLoopbackUrl,
@@ -209,7 +210,7 @@ export async function startQStashStandin(options: QStashStandinOptions): Promise
   const defaultTimeoutMs = options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const allowDestination = options.allowDestination ?? isLoopbackUrl;
-  const expectedTokenDigest = digest(options.token);
+  const expectedTokenDigest = tokenDigest(options.token);
 
   const messages = new Map<string, StoredMessage>();
   const dedup = new Map<string, { messageId: string; url: string; expiresAt: number }>();
@@ -503,14 +504,14 @@ export async function startQStashStandin(options: QStashStandinOptions): Promise
       throw new PublishRejected(405, "method not allowed");
     }
     // Authenticate before reading the body: an unauthenticated caller gets nothing parsed.
-    if (!isAuthorized(req.headers.authorization, expectedTokenDigest)) {
+    if (!isAuthorizedBearer(req.headers.authorization, expectedTokenDigest)) {
       req.resume();
       throw new PublishRejected(401, "Unauthorized");
     }
 
     switch (route.name) {
       case "publish": {
-        const body = await readBody(req, maxBodyBytes);
+        const body = await readMessageBody(req, maxBodyBytes);
         // The destination keeps its own query string: take everything after the prefix.
         const parsed = parsePublishRequest(
           rawUrl.slice(PUBLISH_PREFIX.length),
@@ -526,7 +527,7 @@ export async function startQStashStandin(options: QStashStandinOptions): Promise
         );
       }
       case "batch": {
-        const items = parseJson(await readBody(req, maxBodyBytes));
+        const items = parseJsonBody(await readMessageBody(req, maxBodyBytes));
         if (!Array.isArray(items) || items.length === 0) {
           throw new PublishRejected(400, "batch body must be a non-empty array");
         }
@@ -767,45 +768,14 @@ function toHeaders(req: IncomingMessage): Headers {
   return headers;
 }
 
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value, "utf8").digest();
+const tooLarge = () => new PublishRejected(413, "message body too large");
+
+async function readMessageBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  return new Uint8Array(await readBody(req, max, tooLarge));
 }
 
-/**
- * Constant-time: both sides are hashed to 32 bytes first, so neither the comparison time
- * nor a length mismatch tells a caller how much of a guess was right.
- */
-function isAuthorized(header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer (.+)$/i.exec(header ?? "");
-  const presented = digest(match?.[1] ?? "");
-  return timingSafeEqual(presented, expected) && match !== null;
-}
-
-async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > max) {
-    req.resume();
-    throw new PublishRejected(413, "message body too large");
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      req.resume();
-      throw new PublishRejected(413, "message body too large");
-    }
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw new PublishRejected(400, "body is not valid JSON");
-  }
+function parseJsonBody(bytes: Uint8Array): unknown {
+  return parseJson(new TextDecoder().decode(bytes), () => new PublishRejected(400, "body is not valid JSON"));
 }
 
 async function readLimited(res: Response, max: number): Promise<Uint8Array> {
@@ -825,17 +795,6 @@ async function readLimited(res: Response, max: number): Promise<Uint8Array> {
     await reader.cancel().catch(() => undefined);
   }
   return new Uint8Array(Buffer.concat(chunks)).subarray(0, max);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(payload),
-    "cache-control": "no-store",
-  });
-  res.end(payload);
 }
 
 function trimOldest<K, V>(map: Map<K, V>, max: number): void {

@@ -14,9 +14,9 @@
  *
  * Loopback only, dev only: it never logs commands or values (they may hold identifiers).
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isAuthorizedBearer, parseJson, readBody, sendJson, tokenDigest } from "../http-helpers";
 import { connectRedis, parseRedisUrl, RespError, type RespReply, RespStatus } from "./connect-redis";
 import { ScriptRegistry } from "./rewrite-lua-script";
 import { type SpawnedRedis, spawnRedisServer } from "./spawn-redis-server";
@@ -111,7 +111,7 @@ export async function startUpstashRedisStandin(
   const redisUrl = spawned?.url ?? options.redisUrl!;
   const redis = connectRedis(parseRedisUrl(redisUrl));
   const scripts = new ScriptRegistry();
-  const expectedTokenDigest = digest(options.token);
+  const expectedTokenDigest = tokenDigest(options.token);
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -128,11 +128,14 @@ export async function startUpstashRedisStandin(
     }
     if (req.method !== "POST") throw new HttpFailure(405, "ERR only POST is supported");
     // Authenticate before reading the body: an unauthenticated caller gets nothing parsed.
-    if (!isAuthorized(req.headers.authorization, expectedTokenDigest)) {
+    if (!isAuthorizedBearer(req.headers.authorization, expectedTokenDigest)) {
       req.resume();
       throw new HttpFailure(401, "Unauthorized");
     }
-    const body = parseJson(await readBody(req));
+    const text = (
+      await readBody(req, MAX_BODY_BYTES, () => new HttpFailure(413, "ERR request body too large"))
+    ).toString("utf8");
+    const body = parseJson(text, () => new HttpFailure(400, "ERR failed to parse the request body as JSON"));
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
     const encode = (reply: RespReply) => toJson(reply, base64);
 
@@ -219,47 +222,6 @@ export async function startUpstashRedisStandin(
   };
 }
 
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value, "utf8").digest();
-}
-
-/**
- * Constant-time: both sides are hashed to 32 bytes first, so neither the comparison time
- * nor a length mismatch tells a caller how much of a guess was right.
- */
-function isAuthorized(header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer (.+)$/i.exec(header ?? "");
-  const presented = digest(match?.[1] ?? "");
-  return timingSafeEqual(presented, expected) && match !== null;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    throw new HttpFailure(413, "ERR request body too large");
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw new HttpFailure(413, "ERR request body too large");
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpFailure(400, "ERR failed to parse the request body as JSON");
-  }
-}
-
 function toArgs(command: unknown): string[] {
   if (!Array.isArray(command) || command.length === 0 || typeof command[0] !== "string" || !command[0]) {
     throw new HttpFailure(400, "ERR a command must be a non-empty JSON array starting with its name");
@@ -322,15 +284,4 @@ function toJson(reply: RespReply, base64: boolean): unknown {
   const text = reply instanceof RespStatus ? reply.value : reply.message;
   // The SDK leaves "OK" as is and base64-decodes every other string.
   return base64 && text !== "OK" ? Buffer.from(text, "utf8").toString("base64") : text;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(payload),
-    "cache-control": "no-store",
-  });
-  res.end(payload);
 }

@@ -4,46 +4,38 @@ import {
   createApiKey as createApiKeyFixture,
   createUser,
   signIn,
-  type TestSession,
-  type TestUser,
   testKeyRing,
 } from "../../../../test/helpers/identity";
-import { createTenant, startTestDatabase, type TestDatabase } from "../../../../test/helpers/test-database";
-import { testEnv } from "../../../../test/helpers/test-env";
-import { auditCount, auditRows, buildAdminTestApp, makeCaller, PROBE_PATH } from "./testing";
+import { createTenant } from "../../../../test/helpers/test-database";
+import {
+  type AdminHarness,
+  auditCount,
+  auditRows,
+  type Body,
+  buildAdminTestApp,
+  fieldsOf,
+  json,
+  makeCaller,
+  PROBE_PATH,
+  startAdminHarness,
+} from "./testing";
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-type Body = Record<string, any>;
-
-let database: TestDatabase;
-let env: Record<string, unknown>;
+let h: AdminHarness;
 const app = buildAdminTestApp();
-const call = makeCaller(app, () => env);
+const call = makeCaller(app, () => h.env);
 const KEYS = "/api/v1/admin/api-keys";
 
-let tenantA: string;
-let tenantB: string;
-let admin: TestUser;
-let session: TestSession;
-
 beforeAll(async () => {
-  database = await startTestDatabase();
-  env = testEnv(database.url);
-  tenantA = await createTenant(database.owner, "keys-a");
-  tenantB = await createTenant(database.owner, "keys-b");
-  admin = await createUser(database.owner, tenantA, { role: "admin" });
-  session = await signIn(database.db, admin);
+  h = await startAdminHarness("keys");
 });
 afterAll(async () => {
-  await database?.stop();
+  await h?.stop();
 });
 
-const json = async (res: Response) => (await res.json()) as Body;
-const fieldsOf = (body: Body) => (body.error.details.fields as { field: string }[]).map((f) => f.field);
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 async function keyRow(id: string) {
-  const [row] = await database.owner<
+  const [row] = await h.database.owner<
     {
       key_id: string;
       secret_hash: Uint8Array;
@@ -64,7 +56,7 @@ describe("POST /api/v1/admin/api-keys", () => {
   it("issues a key: the token once, only its HMAC stored, audited with the scopes", async () => {
     const res = await call(KEYS, {
       method: "POST",
-      headers: session.headers,
+      headers: h.session.headers,
       body: { name: "Lab partner", scopes: ["write", "read"] },
       ip: "203.0.113.7",
     });
@@ -76,7 +68,7 @@ describe("POST /api/v1/admin/api-keys", () => {
       scopes: ["read", "write"],
       rateLimitPerMinute: 600,
       status: "active",
-      createdBy: admin.id,
+      createdBy: h.admin.id,
       expiresAt: null,
       revokedAt: null,
     });
@@ -90,7 +82,7 @@ describe("POST /api/v1/admin/api-keys", () => {
     const row = (await keyRow(body.apiKey.id))!;
     expect(row.key_id).toBe(parts.value.keyId);
     expect(row.hash_key_id).toBe("apik1");
-    expect(row.created_by).toBe(admin.id);
+    expect(row.created_by).toBe(h.admin.id);
     expect(
       await verifyApiKeySecret(
         parts.value.secret,
@@ -102,13 +94,13 @@ describe("POST /api/v1/admin/api-keys", () => {
     // The secret itself is nowhere in the database row.
     expect(Buffer.from(row.secret_hash).toString("utf8")).not.toContain(parts.value.secret);
 
-    const [event] = await auditRows(database.owner, tenantA, {
+    const [event] = await auditRows(h.database.owner, h.tenantA, {
       action: "api_key.create",
       resourceId: body.apiKey.id,
     });
     expect(event).toMatchObject({
       actor_type: "user",
-      actor_id: admin.id,
+      actor_id: h.admin.id,
       ip: "203.0.113.7",
       details: { scopes: ["read", "write"] },
     });
@@ -118,39 +110,42 @@ describe("POST /api/v1/admin/api-keys", () => {
     const created = await json(
       await call(KEYS, {
         method: "POST",
-        headers: session.headers,
+        headers: h.session.headers,
         body: { name: "Sync", scopes: ["read"] },
       }),
     );
     const probe = () => call(PROBE_PATH, { headers: bearer(created.token) });
     const before = await probe();
     expect(before.status).toBe(200);
-    expect(await json(before)).toEqual({ kind: "api_key", tenantId: tenantA });
+    expect(await json(before)).toEqual({ kind: "api_key", tenantId: h.tenantA });
 
     const revoked = await call(`${KEYS}/${created.apiKey.id}`, {
       method: "DELETE",
-      headers: session.headers,
+      headers: h.session.headers,
     });
     expect(revoked.status).toBe(200);
     const body = await json(revoked);
-    expect(body.apiKey).toMatchObject({ id: created.apiKey.id, status: "revoked", revokedBy: admin.id });
+    expect(body.apiKey).toMatchObject({ id: created.apiKey.id, status: "revoked", revokedBy: h.admin.id });
     expect(body.apiKey.revokedAt).not.toBeNull();
     expect((await probe()).status).toBe(401);
 
     // Idempotent: a second DELETE answers the same key, with no second audit event.
-    const again = await call(`${KEYS}/${created.apiKey.id}`, { method: "DELETE", headers: session.headers });
+    const again = await call(`${KEYS}/${created.apiKey.id}`, {
+      method: "DELETE",
+      headers: h.session.headers,
+    });
     expect(again.status).toBe(200);
     expect((await json(again)).apiKey.revokedAt).toBe(body.apiKey.revokedAt);
-    const events = await auditRows(database.owner, tenantA, { action: "api_key.revoke" });
+    const events = await auditRows(h.database.owner, h.tenantA, { action: "api_key.revoke" });
     expect(events.filter((e) => e.resource_id === created.apiKey.id)).toHaveLength(1);
-    expect(events.at(-1)).toMatchObject({ actor_type: "user", actor_id: admin.id, details: {} });
+    expect(events.at(-1)).toMatchObject({ actor_type: "user", actor_id: h.admin.id, details: {} });
   });
 
   it("keeps the rate limit and expiry given, and the key works until then", async () => {
     const expiresAt = new Date(Date.now() + 3 * 86_400_000).toISOString();
     const res = await call(KEYS, {
       method: "POST",
-      headers: session.headers,
+      headers: h.session.headers,
       body: { name: "Short-lived", scopes: ["read"], rateLimitPerMinute: 5, expiresAt },
     });
     expect(res.status).toBe(201);
@@ -158,9 +153,10 @@ describe("POST /api/v1/admin/api-keys", () => {
     expect(body.apiKey).toMatchObject({ rateLimitPerMinute: 5, expiresAt, status: "active" });
     expect((await call(PROBE_PATH, { headers: bearer(body.token) })).status).toBe(200);
     // Once the expiry passes (moved into the past here), the key is refused and listed as expired.
-    await database.owner`update medchr.api_keys set expires_at = now() - interval '1 second' where id = ${body.apiKey.id}`;
+    await h.database
+      .owner`update medchr.api_keys set expires_at = now() - interval '1 second' where id = ${body.apiKey.id}`;
     expect((await call(PROBE_PATH, { headers: bearer(body.token) })).status).toBe(401);
-    const listed = await json(await call(`${KEYS}?limit=100`, { headers: session.headers }));
+    const listed = await json(await call(`${KEYS}?limit=100`, { headers: h.session.headers }));
     expect(listed.apiKeys.find((k: Body) => k.id === body.apiKey.id).status).toBe("expired");
   });
 
@@ -188,22 +184,22 @@ describe("POST /api/v1/admin/api-keys", () => {
     ],
     ["an expiry that is not a date", { name: "x", scopes: ["read"], expiresAt: "tomorrow" }, ["expiresAt"]],
   ])("refuses %s with 400 naming the field, creating nothing", async (_label, body, fields) => {
-    const [before] = await database.owner<{ n: number }[]>`select count(*)::int as n from medchr.api_keys`;
-    const audits = await auditCount(database.owner, tenantA);
-    const res = await call(KEYS, { method: "POST", headers: session.headers, body });
+    const [before] = await h.database.owner<{ n: number }[]>`select count(*)::int as n from medchr.api_keys`;
+    const audits = await auditCount(h.database.owner, h.tenantA);
+    const res = await call(KEYS, { method: "POST", headers: h.session.headers, body });
     expect(res.status).toBe(400);
     expect(fieldsOf(await json(res))).toEqual(fields);
-    const [after] = await database.owner<{ n: number }[]>`select count(*)::int as n from medchr.api_keys`;
+    const [after] = await h.database.owner<{ n: number }[]>`select count(*)::int as n from medchr.api_keys`;
     expect(after!.n).toBe(before!.n);
-    expect(await auditCount(database.owner, tenantA)).toBe(audits);
+    expect(await auditCount(h.database.owner, h.tenantA)).toBe(audits);
   });
 });
 
 describe("GET /api/v1/admin/api-keys", () => {
   it("lists this clinic's keys page by page, never a hash or a secret", async () => {
-    const tenant = await createTenant(database.owner, "keys-listing");
-    const owner = await createUser(database.owner, tenant, { role: "admin" });
-    const ownerSession = await signIn(database.db, owner);
+    const tenant = await createTenant(h.database.owner, "keys-listing");
+    const owner = await createUser(h.database.owner, tenant, { role: "admin" });
+    const ownerSession = await signIn(h.database.db, owner);
     const ids: string[] = [];
     const tokens: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -235,16 +231,16 @@ describe("GET /api/v1/admin/api-keys", () => {
 
 describe("DELETE /api/v1/admin/api-keys/{apiKeyId}", () => {
   it("answers 404 for another clinic's key, which keeps working, and for an unknown id", async () => {
-    const foreign = await createApiKeyFixture(database.owner, tenantB, { scopes: ["read"] });
-    const beforeB = await auditCount(database.owner, tenantB);
-    const res = await call(`${KEYS}/${foreign.id}`, { method: "DELETE", headers: session.headers });
+    const foreign = await createApiKeyFixture(h.database.owner, h.tenantB, { scopes: ["read"] });
+    const beforeB = await auditCount(h.database.owner, h.tenantB);
+    const res = await call(`${KEYS}/${foreign.id}`, { method: "DELETE", headers: h.session.headers });
     expect(res.status).toBe(404);
     expect((await keyRow(foreign.id))!.revoked_at).toBeNull();
     expect((await call(PROBE_PATH, { headers: foreign.headers })).status).toBe(200);
-    expect(await auditCount(database.owner, tenantB)).toBe(beforeB);
+    expect(await auditCount(h.database.owner, h.tenantB)).toBe(beforeB);
     const unknown = await call(`${KEYS}/00000000-0000-4000-8000-000000000000`, {
       method: "DELETE",
-      headers: session.headers,
+      headers: h.session.headers,
     });
     expect(unknown.status).toBe(404);
     expect((await json(unknown)).error.message).toBe((await json(res)).error.message);
@@ -253,8 +249,8 @@ describe("DELETE /api/v1/admin/api-keys/{apiKeyId}", () => {
 
 describe("who may manage API keys", () => {
   it("refuses clinician sessions and read/write keys with 403; an admin-scoped key may issue and revoke", async () => {
-    const clinician = await signIn(database.db, await createUser(database.owner, tenantA));
-    const target = await createApiKeyFixture(database.owner, tenantA, { scopes: ["read"] });
+    const clinician = await signIn(h.database.db, await createUser(h.database.owner, h.tenantA));
+    const target = await createApiKeyFixture(h.database.owner, h.tenantA, { scopes: ["read"] });
     const attempts = [
       ["GET", KEYS, undefined],
       ["POST", KEYS, { name: "x", scopes: ["read"] }],
@@ -262,10 +258,10 @@ describe("who may manage API keys", () => {
     ] as const;
     const callers = [
       ["clinician session", clinician.headers],
-      ["read key", (await createApiKeyFixture(database.owner, tenantA, { scopes: ["read"] })).headers],
+      ["read key", (await createApiKeyFixture(h.database.owner, h.tenantA, { scopes: ["read"] })).headers],
       [
         "write key",
-        (await createApiKeyFixture(database.owner, tenantA, { scopes: ["read", "write"] })).headers,
+        (await createApiKeyFixture(h.database.owner, h.tenantA, { scopes: ["read", "write"] })).headers,
       ],
     ] as const;
     for (const [who, headers] of callers) {
@@ -275,7 +271,7 @@ describe("who may manage API keys", () => {
     }
     expect((await keyRow(target.id))!.revoked_at).toBeNull();
 
-    const adminKey = await createApiKeyFixture(database.owner, tenantA, { scopes: ["admin"] });
+    const adminKey = await createApiKeyFixture(h.database.owner, h.tenantA, { scopes: ["admin"] });
     const issued = await call(KEYS, {
       method: "POST",
       headers: adminKey.headers,
@@ -285,7 +281,7 @@ describe("who may manage API keys", () => {
     const issuedBody = await json(issued);
     // created_by names users only; the audit event names the key that acted.
     expect(issuedBody.apiKey.createdBy).toBeNull();
-    const [event] = await auditRows(database.owner, tenantA, {
+    const [event] = await auditRows(h.database.owner, h.tenantA, {
       action: "api_key.create",
       resourceId: issuedBody.apiKey.id,
     });

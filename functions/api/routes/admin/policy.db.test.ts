@@ -1,53 +1,39 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createApiKey, createUser, signIn } from "../../../../test/helpers/identity";
 import {
-  createApiKey,
-  createUser,
-  signIn,
-  type TestSession,
-  type TestUser,
-} from "../../../../test/helpers/identity";
-import { createTenant, startTestDatabase, type TestDatabase } from "../../../../test/helpers/test-database";
-import { testEnv } from "../../../../test/helpers/test-env";
-import { auditCount, auditRows, buildAdminTestApp, makeCaller, PROBE_PATH } from "./testing";
+  type AdminHarness,
+  auditCount,
+  auditRows,
+  buildAdminTestApp,
+  fieldsOf,
+  json,
+  makeCaller,
+  PROBE_PATH,
+  startAdminHarness,
+} from "./testing";
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-type Body = Record<string, any>;
-
-let database: TestDatabase;
-let env: Record<string, unknown>;
+let h: AdminHarness;
 const app = buildAdminTestApp();
-const call = makeCaller(app, () => env);
+const call = makeCaller(app, () => h.env);
 const POLICY = "/api/v1/admin/policy";
 const OFFICE_IP = "203.0.113.5";
 
-let tenantA: string;
-let tenantB: string;
-let admin: TestUser;
-let session: TestSession;
-
 beforeAll(async () => {
-  database = await startTestDatabase();
-  env = testEnv(database.url);
-  tenantA = await createTenant(database.owner, "policy-a");
-  tenantB = await createTenant(database.owner, "policy-b");
-  admin = await createUser(database.owner, tenantA, { role: "admin" });
-  session = await signIn(database.db, admin);
+  h = await startAdminHarness("policy");
 });
 beforeEach(async () => {
-  await database.owner`delete from medchr.tenant_policies`;
+  await h.database.owner`delete from medchr.tenant_policies`;
 });
 afterAll(async () => {
-  await database?.stop();
+  await h?.stop();
 });
 
-const json = async (res: Response) => (await res.json()) as Body;
-const fieldsOf = (body: Body) => (body.error.details.fields as { field: string }[]).map((f) => f.field);
-const put = (body: unknown, ip = OFFICE_IP, headers = session.headers) =>
+const put = (body: unknown, ip = OFFICE_IP, headers = h.session.headers) =>
   call(POLICY, { method: "PUT", headers, body, ip });
 
 describe("GET /api/v1/admin/policy", () => {
   it("answers the defaults for a clinic that never changed its policy", async () => {
-    const res = await call(POLICY, { headers: session.headers });
+    const res = await call(POLICY, { headers: h.session.headers });
     expect(res.status).toBe(200);
     expect((await json(res)).policy).toEqual({
       ipAllowlist: [],
@@ -68,23 +54,23 @@ describe("PUT /api/v1/admin/policy", () => {
       ipAllowlist: [],
       stepUpWindowMinutes: 10,
       mfaRequired: true,
-      updatedBy: admin.id,
+      updatedBy: h.admin.id,
     });
     expect(policy.updatedAt).not.toBeNull();
 
     const second = await json(await put({ mfaRequired: false }));
     expect(second.policy).toMatchObject({ stepUpWindowMinutes: 10, mfaRequired: false });
 
-    const events = await auditRows(database.owner, tenantA, { action: "tenant.policy_update" });
+    const events = await auditRows(h.database.owner, h.tenantA, { action: "tenant.policy_update" });
     expect(
       events.slice(-2).map((e) => [e.resource_type, e.resource_id, e.actor_id, e.ip, e.details]),
     ).toEqual([
-      ["tenant", tenantA, admin.id, OFFICE_IP, { fields: ["step_up_window_minutes"] }],
-      ["tenant", tenantA, admin.id, OFFICE_IP, { fields: ["mfa_required"] }],
+      ["tenant", h.tenantA, h.admin.id, OFFICE_IP, { fields: ["step_up_window_minutes"] }],
+      ["tenant", h.tenantA, h.admin.id, OFFICE_IP, { fields: ["mfa_required"] }],
     ]);
 
-    const otherAdmin = await createUser(database.owner, tenantB, { role: "admin" });
-    const other = await call(POLICY, { headers: (await signIn(database.db, otherAdmin)).headers });
+    const otherAdmin = await createUser(h.database.owner, h.tenantB, { role: "admin" });
+    const other = await call(POLICY, { headers: (await signIn(h.database.db, otherAdmin)).headers });
     expect((await json(other)).policy).toMatchObject({ stepUpWindowMinutes: 15, mfaRequired: true });
   });
 
@@ -92,23 +78,25 @@ describe("PUT /api/v1/admin/policy", () => {
     const res = await put({ ipAllowlist: [" 203.0.113.0/24 ", "198.51.100.7", "203.0.113.0/24"] });
     expect(res.status).toBe(200);
     expect((await json(res)).policy.ipAllowlist).toEqual(["203.0.113.0/24", "198.51.100.7/32"]);
-    const [event] = (await auditRows(database.owner, tenantA, { action: "tenant.policy_update" })).slice(-1);
+    const [event] = (await auditRows(h.database.owner, h.tenantA, { action: "tenant.policy_update" })).slice(
+      -1,
+    );
     expect(event!.details).toEqual({ fields: ["ip_allowlist"] });
     expect(JSON.stringify(event)).not.toContain("198.51.100.7");
 
-    expect((await call(POLICY, { headers: session.headers, ip: OFFICE_IP })).status).toBe(200);
-    expect((await call(POLICY, { headers: session.headers, ip: "192.0.2.44" })).status).toBe(403);
-    const key = await createApiKey(database.owner, tenantA, { scopes: ["read"] });
+    expect((await call(POLICY, { headers: h.session.headers, ip: OFFICE_IP })).status).toBe(200);
+    expect((await call(POLICY, { headers: h.session.headers, ip: "192.0.2.44" })).status).toBe(403);
+    const key = await createApiKey(h.database.owner, h.tenantA, { scopes: ["read"] });
     expect((await call(PROBE_PATH, { headers: key.headers, ip: "192.0.2.44" })).status).toBe(403);
     expect((await call(PROBE_PATH, { headers: key.headers, ip: "198.51.100.7" })).status).toBe(200);
 
     // Clearing the list lifts the restriction.
     expect((await put({ ipAllowlist: [] })).status).toBe(200);
-    expect((await call(POLICY, { headers: session.headers, ip: "192.0.2.44" })).status).toBe(200);
+    expect((await call(POLICY, { headers: h.session.headers, ip: "192.0.2.44" })).status).toBe(200);
   });
 
   it("refuses an allowlist that would lock out the admin making the change, unless confirmed", async () => {
-    const before = await auditCount(database.owner, tenantA);
+    const before = await auditCount(h.database.owner, h.tenantA);
     const refused = await put({ ipAllowlist: ["198.51.100.0/24"] }, "192.0.2.10");
     expect(refused.status).toBe(409);
     const error = (await json(refused)).error;
@@ -116,9 +104,9 @@ describe("PUT /api/v1/admin/policy", () => {
     expect(error.message).toContain("192.0.2.10");
     expect(error.message).toContain("confirmLockout");
     expect(
-      (await json(await call(POLICY, { headers: session.headers, ip: "192.0.2.10" }))).policy.ipAllowlist,
+      (await json(await call(POLICY, { headers: h.session.headers, ip: "192.0.2.10" }))).policy.ipAllowlist,
     ).toEqual([]);
-    expect(await auditCount(database.owner, tenantA)).toBe(before);
+    expect(await auditCount(h.database.owner, h.tenantA)).toBe(before);
 
     // A list that contains the caller passes without confirmation (IPv6 too).
     expect((await put({ ipAllowlist: ["2001:db8::/32"] }, "2001:db8::1")).status).toBe(200);
@@ -126,15 +114,15 @@ describe("PUT /api/v1/admin/policy", () => {
     const confirmed = await put({ ipAllowlist: ["198.51.100.0/24"], confirmLockout: true }, "2001:db8::1");
     expect(confirmed.status).toBe(200);
     expect((await json(confirmed)).policy.ipAllowlist).toEqual(["198.51.100.0/24"]);
-    expect((await call(POLICY, { headers: session.headers, ip: "2001:db8::1" })).status).toBe(403);
+    expect((await call(POLICY, { headers: h.session.headers, ip: "2001:db8::1" })).status).toBe(403);
   });
 
   it("records nothing when nothing changes", async () => {
     await put({ stepUpWindowMinutes: 20 });
-    const before = await auditCount(database.owner, tenantA);
+    const before = await auditCount(h.database.owner, h.tenantA);
     const res = await put({ stepUpWindowMinutes: 20, ipAllowlist: [] });
     expect(res.status).toBe(200);
-    expect(await auditCount(database.owner, tenantA)).toBe(before);
+    expect(await auditCount(h.database.owner, h.tenantA)).toBe(before);
   });
 
   it.each([
@@ -162,22 +150,24 @@ describe("PUT /api/v1/admin/policy", () => {
 
 describe("who may manage the policy", () => {
   it("refuses clinicians and read/write keys with 403, accepts an admin-scoped key", async () => {
-    const clinician = await signIn(database.db, await createUser(database.owner, tenantA));
-    const read = await createApiKey(database.owner, tenantA, { scopes: ["read"] });
-    const write = await createApiKey(database.owner, tenantA, { scopes: ["write"] });
+    const clinician = await signIn(h.database.db, await createUser(h.database.owner, h.tenantA));
+    const read = await createApiKey(h.database.owner, h.tenantA, { scopes: ["read"] });
+    const write = await createApiKey(h.database.owner, h.tenantA, { scopes: ["write"] });
     for (const headers of [clinician.headers, read.headers, write.headers]) {
       expect((await call(POLICY, { headers })).status).toBe(403);
       expect((await put({ stepUpWindowMinutes: 5 }, OFFICE_IP, headers)).status).toBe(403);
     }
-    expect((await json(await call(POLICY, { headers: session.headers }))).policy.stepUpWindowMinutes).toBe(
+    expect((await json(await call(POLICY, { headers: h.session.headers }))).policy.stepUpWindowMinutes).toBe(
       15,
     );
 
-    const adminKey = await createApiKey(database.owner, tenantA, { scopes: ["admin"] });
+    const adminKey = await createApiKey(h.database.owner, h.tenantA, { scopes: ["admin"] });
     const res = await put({ stepUpWindowMinutes: 5 }, OFFICE_IP, adminKey.headers);
     expect(res.status).toBe(200);
     expect((await json(res)).policy).toMatchObject({ stepUpWindowMinutes: 5, updatedBy: null });
-    const [event] = (await auditRows(database.owner, tenantA, { action: "tenant.policy_update" })).slice(-1);
+    const [event] = (await auditRows(h.database.owner, h.tenantA, { action: "tenant.policy_update" })).slice(
+      -1,
+    );
     expect(event).toMatchObject({ actor_type: "api_key", actor_id: adminKey.keyId });
   });
 });

@@ -3,16 +3,13 @@ import { FUNCTION_REQUIREMENTS } from "../../../../shared/config/functions";
 import { createApiKey, createUser, signIn, type TestUser } from "../../../../test/helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../../../../test/helpers/test-database";
 import { testEnv } from "../../../../test/helpers/test-env";
-import { auditRows, buildAdminTestApp, makeCaller } from "./testing";
+import { auditRows, buildAdminTestApp, json, makeCaller } from "./testing";
 
 /**
  * Step-up (security-baseline "step-up", ASVS 7.5.3) on the admin API in HIPAA mode: every
  * admin permission is a step-up permission, so a session whose last MFA verification is
  * older than the window is answered 401 step_up_required, whatever the route.
  */
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-type Body = Record<string, any>;
 
 let database: TestDatabase;
 let strictEnv: Record<string, unknown>;
@@ -51,8 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.stop();
 });
-
-const json = async (res: Response) => (await res.json()) as Body;
 
 describe("step-up on /api/v1/admin in HIPAA mode", () => {
   it("the strict config loads (otherwise every request would be 503 and prove nothing)", async () => {

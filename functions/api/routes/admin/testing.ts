@@ -7,6 +7,9 @@ import { z } from "@hono/zod-openapi";
 import type { Sql } from "../../../../shared/db/database";
 import { createFunctionApp } from "../../../../shared/http/create-app";
 import { protectedRoute } from "../../../../shared/http/define-route";
+import { createUser, signIn, type TestSession, type TestUser } from "../../../../test/helpers/identity";
+import { createTenant, startTestDatabase, type TestDatabase } from "../../../../test/helpers/test-database";
+import { testEnv } from "../../../../test/helpers/test-env";
 import { registerAdminRoutes } from "./index";
 
 export const PROBE_PATH = "/api/v1/test/probe";
@@ -32,6 +35,51 @@ export function buildAdminTestApp() {
 }
 
 export type AdminTestApp = ReturnType<typeof buildAdminTestApp>;
+
+export interface AdminHarness {
+  database: TestDatabase;
+  /** The api function's env (non-strict test config) on this database. */
+  env: Record<string, unknown>;
+  /** The admin's clinic, and another one that must never see or be touched by its calls. */
+  tenantA: string;
+  tenantB: string;
+  /** An admin of tenant A, signed in. */
+  admin: TestUser;
+  session: TestSession;
+  stop(): Promise<void>;
+}
+
+/** A fresh database with two clinics, `<slug>-a` and `<slug>-b`, and a signed-in admin of the first. */
+export async function startAdminHarness(slug: string): Promise<AdminHarness> {
+  const database = await startTestDatabase();
+  try {
+    const tenantA = await createTenant(database.owner, `${slug}-a`);
+    const tenantB = await createTenant(database.owner, `${slug}-b`);
+    const admin = await createUser(database.owner, tenantA, { role: "admin" });
+    const session = await signIn(database.db, admin);
+    return {
+      database,
+      env: testEnv(database.url),
+      tenantA,
+      tenantB,
+      admin,
+      session,
+      stop: () => database.stop(),
+    };
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+export type Body = Record<string, any>;
+
+export const json = async (res: Response) => (await res.json()) as Body;
+
+/** The field names of a 400 invalid_fields answer, in order. */
+export const fieldsOf = (body: Body) =>
+  (body.error.details.fields as { field: string }[]).map((f) => f.field);
 
 export interface Call {
   method?: string;

@@ -9,52 +9,47 @@ import {
   testKeyRing,
   uniqueEmail,
 } from "../../../../test/helpers/identity";
-import { createTenant, startTestDatabase, type TestDatabase } from "../../../../test/helpers/test-database";
-import { testEnv } from "../../../../test/helpers/test-env";
-import { auditCount, auditRows, buildAdminTestApp, makeCaller, PROBE_PATH } from "./testing";
+import { createTenant } from "../../../../test/helpers/test-database";
+import {
+  type AdminHarness,
+  auditCount,
+  auditRows,
+  type Body,
+  buildAdminTestApp,
+  fieldsOf,
+  json,
+  makeCaller,
+  PROBE_PATH,
+  startAdminHarness,
+} from "./testing";
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-type Body = Record<string, any>;
-
-let database: TestDatabase;
-let env: Record<string, unknown>;
+let h: AdminHarness;
 const app = buildAdminTestApp();
-const call = makeCaller(app, () => env);
+const call = makeCaller(app, () => h.env);
 const USERS = "/api/v1/admin/users";
 
-let tenantA: string;
-let tenantB: string;
-let adminA: TestUser;
-let adminSession: TestSession;
 let userB: TestUser;
 let sessionB: TestSession;
 
 beforeAll(async () => {
-  database = await startTestDatabase();
-  env = testEnv(database.url);
-  tenantA = await createTenant(database.owner, "users-a");
-  tenantB = await createTenant(database.owner, "users-b");
-  adminA = await createUserFixture(database.owner, tenantA, { role: "admin" });
-  adminSession = await signIn(database.db, adminA);
-  userB = await createUserFixture(database.owner, tenantB, { role: "clinician" });
-  sessionB = await signIn(database.db, userB);
+  h = await startAdminHarness("users");
+  userB = await createUserFixture(h.database.owner, h.tenantB, { role: "clinician" });
+  sessionB = await signIn(h.database.db, userB);
 });
 afterAll(async () => {
-  await database?.stop();
+  await h?.stop();
 });
 
-const asAdmin = (extra: Record<string, string> = {}) => ({ ...adminSession.headers, ...extra });
-const json = async (res: Response) => (await res.json()) as Body;
-const fieldsOf = (body: Body) => (body.error.details.fields as { field: string }[]).map((f) => f.field);
+const asAdmin = (extra: Record<string, string> = {}) => ({ ...h.session.headers, ...extra });
 
 async function userRow(id: string) {
-  const [row] = await database.owner<
+  const [row] = await h.database.owner<
     { role: string; status: string; display_name: string; password_hash: string }[]
   >`select role, status, display_name, password_hash from medchr.users where id = ${id}`;
   return row!;
 }
 async function revokeReasons(userId: string) {
-  const rows = await database.owner<{ revoke_reason: string | null }[]>`
+  const rows = await h.database.owner<{ revoke_reason: string | null }[]>`
     select revoke_reason from medchr.ui_sessions where user_id = ${userId} order by created_at`;
   return rows.map((r) => r.revoke_reason);
 }
@@ -85,14 +80,14 @@ describe("POST /api/v1/admin/users", () => {
     const row = await userRow(body.user.id);
     expect(await verifyPassword(password, row.password_hash, testKeyRing("PASSWORD_PEPPER_KEYS"))).toBe(true);
 
-    const [event] = await auditRows(database.owner, tenantA, {
+    const [event] = await auditRows(h.database.owner, h.tenantA, {
       action: "user.create",
       resourceId: body.user.id,
     });
     expect(event).toMatchObject({
       outcome: "SUCCESS",
       actor_type: "user",
-      actor_id: adminA.id,
+      actor_id: h.admin.id,
       ip: "203.0.113.40",
       details: { role: "clinician", createdBy: "admin" },
     });
@@ -128,13 +123,13 @@ describe("POST /api/v1/admin/users", () => {
     ["an unknown role", { email: uniqueEmail(), displayName: "X", role: "superuser" }, ["role"]],
     ["a missing role", { email: uniqueEmail(), displayName: "X" }, ["role"]],
   ])("refuses %s with 400 naming the field", async (_label, body, fields) => {
-    const before = await auditCount(database.owner, tenantA);
+    const before = await auditCount(h.database.owner, h.tenantA);
     const res = await call(USERS, { method: "POST", headers: asAdmin(), body });
     expect(res.status).toBe(400);
     const error = await json(res);
     expect(error.error.code).toBe("validation_failed");
     expect(fieldsOf(error)).toEqual(fields);
-    expect(await auditCount(database.owner, tenantA)).toBe(before);
+    expect(await auditCount(h.database.owner, h.tenantA)).toBe(before);
   });
 
   it("refuses a password the policy rejects, naming the field and the reasons but not the value", async () => {
@@ -150,7 +145,7 @@ describe("POST /api/v1/admin/users", () => {
     const body = JSON.parse(text) as Body;
     expect(fieldsOf(body)).toEqual(["password"]);
     expect(body.error.details.reasons).toContain("common");
-    const [exists] = await database.owner`select 1 from medchr.users where email = ${email}`;
+    const [exists] = await h.database.owner`select 1 from medchr.users where email = ${email}`;
     expect(exists).toBeUndefined();
   });
 
@@ -158,14 +153,14 @@ describe("POST /api/v1/admin/users", () => {
     const res = await call(USERS, {
       method: "POST",
       headers: asAdmin(),
-      body: { email: uniqueEmail(), displayName: "X", role: "clinician", tenantId: tenantB },
+      body: { email: uniqueEmail(), displayName: "X", role: "clinician", tenantId: h.tenantB },
     });
     expect(res.status).toBe(400);
   });
 
   it("answers 409 for an email already used, in this clinic or another, and writes nothing", async () => {
-    const before = await auditCount(database.owner, tenantA);
-    for (const email of [adminA.email, userB.email.toUpperCase()]) {
+    const before = await auditCount(h.database.owner, h.tenantA);
+    for (const email of [h.admin.email, userB.email.toUpperCase()]) {
       const res = await call(USERS, {
         method: "POST",
         headers: asAdmin(),
@@ -174,7 +169,7 @@ describe("POST /api/v1/admin/users", () => {
       expect(res.status).toBe(409);
       expect((await json(res)).error.code).toBe("conflict");
     }
-    expect(await auditCount(database.owner, tenantA)).toBe(before);
+    expect(await auditCount(h.database.owner, h.tenantA)).toBe(before);
     expect((await userRow(userB.id)).display_name).toBe("Test User");
   });
 
@@ -197,11 +192,11 @@ describe("POST /api/v1/admin/users", () => {
 
 describe("GET /api/v1/admin/users", () => {
   it("pages through this clinic's users only, oldest first, without password hashes", async () => {
-    const tenant = await createTenant(database.owner, "users-paging");
-    const admin = await createUserFixture(database.owner, tenant, { role: "admin" });
-    const session = await signIn(database.db, admin);
+    const tenant = await createTenant(h.database.owner, "users-paging");
+    const admin = await createUserFixture(h.database.owner, tenant, { role: "admin" });
+    const session = await signIn(h.database.db, admin);
     const created = [admin.id];
-    for (let i = 0; i < 4; i++) created.push((await createUserFixture(database.owner, tenant)).id);
+    for (let i = 0; i < 4; i++) created.push((await createUserFixture(h.database.owner, tenant)).id);
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -236,9 +231,9 @@ describe("GET /api/v1/admin/users", () => {
 
 describe("GET /api/v1/admin/users/{userId}", () => {
   it("shows one user of my clinic", async () => {
-    const res = await call(`${USERS}/${adminA.id}`, { headers: asAdmin() });
+    const res = await call(`${USERS}/${h.admin.id}`, { headers: asAdmin() });
     expect(res.status).toBe(200);
-    expect((await json(res)).user).toMatchObject({ id: adminA.id, email: adminA.email, role: "admin" });
+    expect((await json(res)).user).toMatchObject({ id: h.admin.id, email: h.admin.email, role: "admin" });
   });
 
   it("answers 404 for another clinic's user exactly as for an unknown id, and 400 for a malformed id", async () => {
@@ -255,8 +250,8 @@ describe("GET /api/v1/admin/users/{userId}", () => {
 
 describe("PATCH /api/v1/admin/users/{userId}", () => {
   it("renames a user without touching their sessions; audits the field name only", async () => {
-    const user = await createUserFixture(database.owner, tenantA);
-    const session = await signIn(database.db, user);
+    const user = await createUserFixture(h.database.owner, h.tenantA);
+    const session = await signIn(h.database.db, user);
     const res = await call(`${USERS}/${user.id}`, {
       method: "PATCH",
       headers: asAdmin(),
@@ -266,15 +261,15 @@ describe("PATCH /api/v1/admin/users/{userId}", () => {
     const body = await json(res);
     expect(body).toMatchObject({ user: { displayName: "Dr. Renamed" }, sessionsRevoked: 0 });
     expect((await call(PROBE_PATH, { headers: session.headers })).status).toBe(200);
-    const events = await auditRows(database.owner, tenantA, { resourceId: user.id });
+    const events = await auditRows(h.database.owner, h.tenantA, { resourceId: user.id });
     expect(events.map((e) => [e.action, e.details])).toEqual([["user.update", { fields: ["display_name"] }]]);
     expect(JSON.stringify(events)).not.toContain("Renamed");
   });
 
   it("disabling ends every session of the user: their cookie then gets 401", async () => {
-    const user = await createUserFixture(database.owner, tenantA);
-    const first = await signIn(database.db, user);
-    const second = await signIn(database.db, user);
+    const user = await createUserFixture(h.database.owner, h.tenantA);
+    const first = await signIn(h.database.db, user);
+    const second = await signIn(h.database.db, user);
     expect((await call(PROBE_PATH, { headers: first.headers })).status).toBe(200);
 
     const res = await call(`${USERS}/${user.id}`, {
@@ -288,13 +283,13 @@ describe("PATCH /api/v1/admin/users/{userId}", () => {
       expect((await call(PROBE_PATH, { headers: session.headers })).status).toBe(401);
     }
     expect(await revokeReasons(user.id)).toEqual(["user_disabled", "user_disabled"]);
-    const events = await auditRows(database.owner, tenantA, { resourceId: user.id });
+    const events = await auditRows(h.database.owner, h.tenantA, { resourceId: user.id });
     expect(events.map((e) => [e.action, e.details])).toEqual([
       ["user.update", { fields: ["status"] }],
       ["user.sessions_revoke", { reason: "user_disabled", count: 2 }],
       ["user.disable", { sessionsRevoked: 2 }],
     ]);
-    expect(events.every((e) => e.actor_id === adminA.id)).toBe(true);
+    expect(events.every((e) => e.actor_id === h.admin.id)).toBe(true);
 
     // Enabling again does not bring old sessions back.
     const enabled = await call(`${USERS}/${user.id}`, {
@@ -307,8 +302,8 @@ describe("PATCH /api/v1/admin/users/{userId}", () => {
   });
 
   it("a role change ends the user's sessions so the new privileges apply at once", async () => {
-    const user = await createUserFixture(database.owner, tenantA, { role: "clinician" });
-    const session = await signIn(database.db, user);
+    const user = await createUserFixture(h.database.owner, h.tenantA, { role: "clinician" });
+    const session = await signIn(h.database.db, user);
     expect((await call(PROBE_PATH, { headers: session.headers })).status).toBe(200);
 
     const res = await call(`${USERS}/${user.id}`, {
@@ -320,23 +315,23 @@ describe("PATCH /api/v1/admin/users/{userId}", () => {
     expect(await json(res)).toMatchObject({ user: { role: "auditor" }, sessionsRevoked: 1 });
     expect((await call(PROBE_PATH, { headers: session.headers })).status).toBe(401);
     expect(await revokeReasons(user.id)).toEqual(["role_change"]);
-    const events = await auditRows(database.owner, tenantA, { resourceId: user.id });
+    const events = await auditRows(h.database.owner, h.tenantA, { resourceId: user.id });
     expect(events.map((e) => [e.action, e.details])).toEqual([
       ["user.update", { fields: ["role"], role: "auditor" }],
       ["user.sessions_revoke", { reason: "role_change", count: 1 }],
     ]);
     // A fresh sign-in carries the new role: the probe (patient.read) is now refused.
-    const fresh = await signIn(database.db, user);
+    const fresh = await signIn(h.database.db, user);
     expect((await call(PROBE_PATH, { headers: fresh.headers })).status).toBe(403);
   });
 
   it("refuses to let the last active admin demote or disable themselves (409, nothing changed)", async () => {
-    const tenant = await createTenant(database.owner, "users-last-admin");
-    const admin = await createUserFixture(database.owner, tenant, { role: "admin" });
+    const tenant = await createTenant(h.database.owner, "users-last-admin");
+    const admin = await createUserFixture(h.database.owner, tenant, { role: "admin" });
     // A disabled admin does not count as a remaining administrator.
-    await createUserFixture(database.owner, tenant, { role: "admin", status: "disabled" });
-    const session = await signIn(database.db, admin);
-    const before = await auditCount(database.owner, tenant);
+    await createUserFixture(h.database.owner, tenant, { role: "admin", status: "disabled" });
+    const session = await signIn(h.database.db, admin);
+    const before = await auditCount(h.database.owner, tenant);
     for (const change of [
       { role: "clinician" },
       { status: "disabled" },
@@ -351,11 +346,11 @@ describe("PATCH /api/v1/admin/users/{userId}", () => {
       expect((await json(res)).error.message).toMatch(/last active administrator/);
     }
     expect(await userRow(admin.id)).toMatchObject({ role: "admin", status: "active" });
-    expect(await auditCount(database.owner, tenant)).toBe(before);
+    expect(await auditCount(h.database.owner, tenant)).toBe(before);
     expect((await call(`${USERS}/${admin.id}`, { headers: session.headers })).status).toBe(200);
 
     // Nor can an admin-scoped API key remove the last admin.
-    const key = await createApiKey(database.owner, tenant, { scopes: ["admin"] });
+    const key = await createApiKey(h.database.owner, tenant, { scopes: ["admin"] });
     const byKey = await call(`${USERS}/${admin.id}`, {
       method: "PATCH",
       headers: key.headers,
@@ -364,7 +359,7 @@ describe("PATCH /api/v1/admin/users/{userId}", () => {
     expect(byKey.status).toBe(409);
 
     // With a second active admin, stepping down works and ends the caller's own session.
-    const second = await createUserFixture(database.owner, tenant, { role: "admin" });
+    const second = await createUserFixture(h.database.owner, tenant, { role: "admin" });
     const res = await call(`${USERS}/${admin.id}`, {
       method: "PATCH",
       headers: session.headers,
@@ -379,13 +374,13 @@ describe("PATCH /api/v1/admin/users/{userId}", () => {
     ["an unknown status", { status: "deleted" }, ["status"]],
     ["a control character in the name", { displayName: "A\u0007B" }, ["displayName"]],
   ])("refuses %s with 400 naming the field", async (_label, body, fields) => {
-    const res = await call(`${USERS}/${adminA.id}`, { method: "PATCH", headers: asAdmin(), body });
+    const res = await call(`${USERS}/${h.admin.id}`, { method: "PATCH", headers: asAdmin(), body });
     expect(res.status).toBe(400);
     expect(fieldsOf(await json(res))).toEqual(fields);
   });
 
   it("answers 404 for another clinic's user and changes nothing there", async () => {
-    const beforeB = await auditCount(database.owner, tenantB);
+    const beforeB = await auditCount(h.database.owner, h.tenantB);
     const res = await call(`${USERS}/${userB.id}`, {
       method: "PATCH",
       headers: asAdmin(),
@@ -394,14 +389,14 @@ describe("PATCH /api/v1/admin/users/{userId}", () => {
     expect(res.status).toBe(404);
     expect(await userRow(userB.id)).toMatchObject({ role: "clinician", status: "active" });
     expect((await call(PROBE_PATH, { headers: sessionB.headers })).status).toBe(200);
-    expect(await auditCount(database.owner, tenantB)).toBe(beforeB);
+    expect(await auditCount(h.database.owner, h.tenantB)).toBe(beforeB);
   });
 });
 
 describe("POST /api/v1/admin/users/{userId}/sessions/revoke", () => {
   it("signs the user out everywhere and audits the count", async () => {
-    const user = await createUserFixture(database.owner, tenantA);
-    const sessions = [await signIn(database.db, user), await signIn(database.db, user)];
+    const user = await createUserFixture(h.database.owner, h.tenantA);
+    const sessions = [await signIn(h.database.db, user), await signIn(h.database.db, user)];
     const res = await call(`${USERS}/${user.id}/sessions/revoke`, {
       method: "POST",
       headers: asAdmin(),
@@ -412,9 +407,11 @@ describe("POST /api/v1/admin/users/{userId}/sessions/revoke", () => {
     for (const s of sessions) expect((await call(PROBE_PATH, { headers: s.headers })).status).toBe(401);
     expect(await revokeReasons(user.id)).toEqual(["admin", "admin"]);
     // The account itself stays usable: a new sign-in works.
-    expect((await call(PROBE_PATH, { headers: (await signIn(database.db, user)).headers })).status).toBe(200);
+    expect((await call(PROBE_PATH, { headers: (await signIn(h.database.db, user)).headers })).status).toBe(
+      200,
+    );
 
-    const quiet = await createUserFixture(database.owner, tenantA);
+    const quiet = await createUserFixture(h.database.owner, h.tenantA);
     const none = await call(`${USERS}/${quiet.id}/sessions/revoke`, {
       method: "POST",
       headers: asAdmin(),
@@ -422,11 +419,11 @@ describe("POST /api/v1/admin/users/{userId}/sessions/revoke", () => {
     });
     expect(await json(none)).toEqual({ sessionsRevoked: 0 });
 
-    const events = await auditRows(database.owner, tenantA, { action: "user.sessions_revoke" });
+    const events = await auditRows(h.database.owner, h.tenantA, { action: "user.sessions_revoke" });
     const mine = events.filter((e) => e.resource_id === user.id || e.resource_id === quiet.id);
     expect(mine.map((e) => [e.resource_id, e.details, e.actor_id])).toEqual([
-      [user.id, { reason: "admin", count: 2 }, adminA.id],
-      [quiet.id, { reason: "admin", count: 0 }, adminA.id],
+      [user.id, { reason: "admin", count: 2 }, h.admin.id],
+      [quiet.id, { reason: "admin", count: 0 }, h.admin.id],
     ]);
   });
 
@@ -453,30 +450,30 @@ describe("who may manage users", () => {
 
   it("refuses a clinician's and an auditor's session with 403 and audits the denial", async () => {
     for (const role of ["clinician", "auditor"] as const) {
-      const user = await createUserFixture(database.owner, tenantA, { role });
-      const session = await signIn(database.db, user);
-      for (const [method, path, body] of routes(adminA.id)) {
+      const user = await createUserFixture(h.database.owner, h.tenantA, { role });
+      const session = await signIn(h.database.db, user);
+      for (const [method, path, body] of routes(h.admin.id)) {
         const res = await call(path, { method, headers: session.headers, body });
         expect(res.status, `${role} ${method} ${path}`).toBe(403);
       }
-      const denials = await auditRows(database.owner, tenantA, {
+      const denials = await auditRows(h.database.owner, h.tenantA, {
         action: "access.denied",
         resourceId: user.id,
       });
       expect(denials.map((d) => d.details)).toEqual(routes("").map(() => ({ reason: "missing_permission" })));
     }
-    expect((await userRow(adminA.id)).display_name).toBe("Test User");
+    expect((await userRow(h.admin.id)).display_name).toBe("Test User");
   });
 
   it("refuses API keys with read or write scope (403) and accepts the admin scope", async () => {
     for (const scopes of [["read"], ["write"], ["read", "write"]] as const) {
-      const key = await createApiKey(database.owner, tenantA, { scopes: [...scopes] });
-      for (const [method, path, body] of routes(adminA.id)) {
+      const key = await createApiKey(h.database.owner, h.tenantA, { scopes: [...scopes] });
+      for (const [method, path, body] of routes(h.admin.id)) {
         const res = await call(path, { method, headers: key.headers, body });
         expect(res.status, `${scopes.join("+")} ${method} ${path}`).toBe(403);
       }
     }
-    const admin = await createApiKey(database.owner, tenantA, { scopes: ["admin"] });
+    const admin = await createApiKey(h.database.owner, h.tenantA, { scopes: ["admin"] });
     expect((await call(USERS, { headers: admin.headers })).status).toBe(200);
     const created = await call(USERS, {
       method: "POST",
@@ -484,7 +481,7 @@ describe("who may manage users", () => {
       body: { email: uniqueEmail("bykey"), displayName: "By Key", role: "clinician" },
     });
     expect(created.status).toBe(201);
-    const [event] = await auditRows(database.owner, tenantA, {
+    const [event] = await auditRows(h.database.owner, h.tenantA, {
       action: "user.create",
       resourceId: (await json(created)).user.id,
     });
@@ -492,7 +489,7 @@ describe("who may manage users", () => {
   });
 
   it("answers 401 without credentials", async () => {
-    for (const [method, path, body] of routes(adminA.id)) {
+    for (const [method, path, body] of routes(h.admin.id)) {
       expect((await call(path, { method, body })).status).toBe(401);
     }
   });

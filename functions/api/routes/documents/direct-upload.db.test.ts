@@ -3,31 +3,25 @@
  * partner alias POST /patients/{id}/documents): same gate as register, run before anything
  * is stored; its own body limit; 415 for anything but multipart.
  */
-import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MULTIPART_OVERHEAD_BYTES } from "../../../../shared/documents/document-limits";
 import { openTcpSocketNode } from "../../../../shared/documents/open-tcp-socket-node";
-import { createSupabaseObjectStorage } from "../../../../shared/storage/create-supabase-object-storage";
-import type { ObjectStorage } from "../../../../shared/storage/object-storage";
-import { EICAR, type FakeClamd, startFakeClamd } from "../../../../test/helpers/clamd";
+import { EICAR } from "../../../../test/helpers/clamd";
 import {
   auditRows,
+  type Body,
   buildDocumentsTestApp,
-  type DocumentsHarness,
   insertPatient,
+  json,
   makeCaller,
   SAMPLES,
-  startDocumentsHarness,
+  sha256,
+  startUploadGateHarness,
+  type UploadGateHarness,
 } from "./testing";
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-type Body = Record<string, any>;
-
 const MAX_BYTES = 64 * 1024;
-let h: DocumentsHarness;
-let clamd: FakeClamd;
-let direct: ObjectStorage;
-let patientId: string;
+let h: UploadGateHarness;
 let puts = 0;
 let failPuts = false;
 const app = buildDocumentsTestApp({
@@ -40,21 +34,11 @@ const app = buildDocumentsTestApp({
 });
 let env: () => Record<string, unknown> = () => h.env;
 const call = makeCaller(app, () => env());
-const json = async (res: Response) => (await res.json()) as Body;
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 beforeAll(async () => {
-  h = await startDocumentsHarness({ MAX_UPLOAD_BYTES: String(MAX_BYTES) });
-  clamd = await startFakeClamd();
-  direct = createSupabaseObjectStorage({
-    url: h.standin.url,
-    serviceRoleKey: h.standin.serviceRoleKey,
-    bucket: h.standin.bucket,
-  });
-  patientId = await insertPatient(h.database.owner, h.tenantA);
+  h = await startUploadGateHarness(MAX_BYTES);
 });
 afterAll(async () => {
-  await clamd?.stop();
   await h?.stop();
 });
 
@@ -70,8 +54,11 @@ function form(
   return data;
 }
 
-const upload = (body: unknown, path = `/api/v1/patients/${patientId}/documents`, headers = h.keyA.headers) =>
-  call(path, { method: "POST", headers, body });
+const upload = (
+  body: unknown,
+  path = `/api/v1/patients/${h.patientId}/documents`,
+  headers = h.keyA.headers,
+) => call(path, { method: "POST", headers, body });
 
 async function pathOf(documentId: string): Promise<string> {
   const [row] = await h.database.owner<{ storage_path: string }[]>`
@@ -86,7 +73,7 @@ describe("direct upload: accepted", () => {
     expect(res.status).toBe(201);
     const { document } = await json(res);
     expect(document).toMatchObject({
-      patientId,
+      patientId: h.patientId,
       filename: "Befund Müller.pdf",
       mediaType: "application/pdf",
       declaredMediaType: "application/pdf",
@@ -96,7 +83,7 @@ describe("direct upload: accepted", () => {
       scanResult: "not_scanned",
       createdBy: `api_key:${h.keyA.keyId}`,
     });
-    expect(await direct.statObject(await pathOf(document.id))).toEqual({
+    expect(await h.direct.statObject(await pathOf(document.id))).toEqual({
       ok: true,
       value: { size: bytes.length, contentType: "application/pdf" },
     });
@@ -117,7 +104,7 @@ describe("direct upload: accepted", () => {
   it("takes the partner alias, and filename / contentType parts as overrides", async () => {
     const res = await upload(
       form(SAMPLES.png(), "blob", "", { filename: "wound photo.png", contentType: "image/png" }),
-      `/patients/${patientId}/documents`,
+      `/patients/${h.patientId}/documents`,
     );
     expect(res.status).toBe(201);
     expect((await json(res)).document).toMatchObject({ filename: "wound photo.png", mediaType: "image/png" });
@@ -128,14 +115,14 @@ describe("direct upload: accepted", () => {
     expect(res.status).toBe(201);
     const { document } = await json(res);
     expect(document).toMatchObject({ mediaType: "text/plain", declaredMediaType: null });
-    expect(await direct.statObject(await pathOf(document.id))).toMatchObject({
+    expect(await h.direct.statObject(await pathOf(document.id))).toMatchObject({
       ok: true,
       value: { contentType: "text/plain" },
     });
   });
 
   it("scans with clamd when configured", async () => {
-    env = () => ({ ...h.env, CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) });
+    env = () => h.scanEnv;
     try {
       const res = await upload(form(SAMPLES.pdf(100)));
       expect(res.status).toBe(201);
@@ -174,11 +161,11 @@ describe("direct upload: refused before anything is stored", () => {
     });
     expect(puts).toBe(before);
     const events = await auditRows(h.database.owner, h.tenantA, { action: "document.upload_refused" });
-    expect(events.at(-1)).toMatchObject({ outcome: "DENIED", details: { patientId, reason } });
+    expect(events.at(-1)).toMatchObject({ outcome: "DENIED", details: { patientId: h.patientId, reason } });
   });
 
   it("quarantines an infected file without storing it", async () => {
-    env = () => ({ ...h.env, CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) });
+    env = () => h.scanEnv;
     try {
       const before = puts;
       const res = await upload(form(new TextEncoder().encode(EICAR), "notes.txt", "text/plain"));
@@ -189,7 +176,7 @@ describe("direct upload: refused before anything is stored", () => {
       const [row] = await h.database.owner<{ status: string; scan_result: string }[]>`
         select status, scan_result from medchr.documents where id = ${error.details.documentId}`;
       expect(row).toEqual({ status: "quarantined", scan_result: "infected" });
-      expect(await direct.statObject(await pathOf(error.details.documentId))).toEqual({
+      expect(await h.direct.statObject(await pathOf(error.details.documentId))).toEqual({
         ok: true,
         value: null,
       });
@@ -214,7 +201,7 @@ describe("direct upload: the request itself", () => {
       },
     });
     const res = await app.request(
-      `/api/v1/patients/${patientId}/documents`,
+      `/api/v1/patients/${h.patientId}/documents`,
       {
         method: "POST",
         headers: { ...h.keyA.headers, "Content-Type": streamed.type, "CF-Connecting-IP": "198.51.100.9" },

@@ -5,7 +5,7 @@
  * binding (`{ fetch: (r) => storageApp.fetch(r, env) }`), and the Supabase Storage stand-in
  * behind it, driven by supabase-js as a client would.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
 import {
@@ -14,7 +14,10 @@ import {
 } from "../../../../scripts/local/supabase-storage/testing";
 import type { Sql } from "../../../../shared/db/database";
 import { createFunctionApp } from "../../../../shared/http/create-app";
+import { createSupabaseObjectStorage } from "../../../../shared/storage/create-supabase-object-storage";
+import type { ObjectStorage } from "../../../../shared/storage/object-storage";
 import { STORAGE_INTERNAL_ROUTES } from "../../../../shared/storage/storage-internal-api";
+import { type FakeClamd, startFakeClamd } from "../../../../test/helpers/clamd";
 import {
   createApiKey,
   createUser,
@@ -66,6 +69,21 @@ export interface DocumentsHarness {
   stop(): Promise<void>;
 }
 
+/** The storage function's env in front of the stand-in, reached by the api with `internalToken`. */
+export function storageFunctionEnv(
+  standin: TestStorageStandin,
+  internalToken: string,
+): Record<string, unknown> {
+  return {
+    APP_ENV: "test",
+    HIPAA_MODE: "false",
+    SUPABASE_URL: standin.url,
+    SUPABASE_SERVICE_ROLE_KEY: standin.serviceRoleKey,
+    SUPABASE_STORAGE_BUCKET: standin.bucket,
+    STORAGE_INTERNAL_TOKEN: internalToken,
+  };
+}
+
 export async function startDocumentsHarness(
   overrides: Record<string, unknown> = {},
   standinOptions: Parameters<typeof startTestStorageStandin>[0] = {},
@@ -74,14 +92,7 @@ export async function startDocumentsHarness(
   const standin = await startTestStorageStandin(standinOptions);
   const internalToken = randomBytes(32).toString("base64url");
   const storageApp = buildStorageApp();
-  const storageEnv: Record<string, unknown> = {
-    APP_ENV: "test",
-    HIPAA_MODE: "false",
-    SUPABASE_URL: standin.url,
-    SUPABASE_SERVICE_ROLE_KEY: standin.serviceRoleKey,
-    SUPABASE_STORAGE_BUCKET: standin.bucket,
-    STORAGE_INTERNAL_TOKEN: internalToken,
-  };
+  const storageEnv = storageFunctionEnv(standin, internalToken);
   const faults: StorageFaults = { failing: new Set() };
   const binding = {
     fetch: async (request: Request): Promise<Response> => {
@@ -119,6 +130,51 @@ export async function startDocumentsHarness(
       await database.stop();
     },
   };
+}
+
+export interface UploadGateHarness extends DocumentsHarness {
+  clamd: FakeClamd;
+  /** The bucket reached with the service key, not through the api: what was, or was not, stored. */
+  direct: ObjectStorage;
+  /** The api env with virus scanning on, against `clamd`. */
+  scanEnv: Record<string, unknown>;
+  /** A patient of tenant A to upload for. */
+  patientId: string;
+}
+
+/**
+ * The documents harness with a small upload limit (so over-limit cases stay cheap), a fake
+ * clamd to turn scanning on with, and a patient: what the upload-gate tests start from.
+ */
+export async function startUploadGateHarness(
+  maxUploadBytes: number,
+  standinOptions: Parameters<typeof startTestStorageStandin>[0] = {},
+): Promise<UploadGateHarness> {
+  const h = await startDocumentsHarness({ MAX_UPLOAD_BYTES: String(maxUploadBytes) }, standinOptions);
+  let clamd: FakeClamd | undefined;
+  try {
+    clamd = await startFakeClamd();
+    const started = clamd;
+    return {
+      ...h,
+      clamd,
+      direct: createSupabaseObjectStorage({
+        url: h.standin.url,
+        serviceRoleKey: h.standin.serviceRoleKey,
+        bucket: h.standin.bucket,
+      }),
+      scanEnv: { ...h.env, CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) },
+      patientId: await insertPatient(h.database.owner, h.tenantA),
+      async stop() {
+        await started.stop();
+        await h.stop();
+      },
+    };
+  } catch (error) {
+    await clamd?.stop();
+    await h.stop();
+    throw error;
+  }
 }
 
 export { STORAGE_INTERNAL_ROUTES };
@@ -195,8 +251,14 @@ export async function auditRows(
     order by seq`;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+export type Body = Record<string, any>;
+
+export const json = async (res: Response) => (await res.json()) as Body;
+export const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+export const ascii = (s: string) => new TextEncoder().encode(s);
+
 /** Small valid files of each allowed type, and the hostile ones the gate must refuse. */
-const ascii = (s: string) => new TextEncoder().encode(s);
 export const SAMPLES = {
   pdf: (extra = 2000) =>
     ascii(`%PDF-1.7\n%âãÏÓ\n1 0 obj\n<< /Type /Catalog >>\nendobj\n${"x".repeat(extra)}\n%%EOF\n`),

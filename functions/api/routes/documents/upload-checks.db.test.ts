@@ -4,68 +4,55 @@
  * and oversized files, expired and replayed uploads, double registration, malformed bodies;
  * and the ClamAV scan (fake clamd): clean, infected (quarantined), scanner down (fail closed).
  */
-import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTcpSocketNode } from "../../../../shared/documents/open-tcp-socket-node";
-import { createSupabaseObjectStorage } from "../../../../shared/storage/create-supabase-object-storage";
-import type { ObjectStorage } from "../../../../shared/storage/object-storage";
-import { closedPort, EICAR, type FakeClamd, startFakeClamd } from "../../../../test/helpers/clamd";
+import { closedPort, EICAR } from "../../../../test/helpers/clamd";
 import {
+  ascii,
   auditRows,
+  type Body,
   buildDocumentsTestApp,
-  type DocumentsHarness,
   insertPatient,
+  json,
   makeCaller,
   SAMPLES,
   STORAGE_INTERNAL_ROUTES,
-  startDocumentsHarness,
+  sha256,
+  startUploadGateHarness,
   supabaseClientFor,
+  type UploadGateHarness,
 } from "./testing";
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-type Body = Record<string, any>;
-
 const MAX_BYTES = 64 * 1024;
-let h: DocumentsHarness;
-let clamd: FakeClamd;
-let direct: ObjectStorage;
-let patientId: string;
+let h: UploadGateHarness;
 let clockOffsetMs = 0;
-let scanEnv: Record<string, unknown>;
 const app = buildDocumentsTestApp({ openSocket: openTcpSocketNode });
 let env: () => Record<string, unknown> = () => h.env;
 const call = makeCaller(app, () => env());
-const json = async (res: Response) => (await res.json()) as Body;
-const ascii = (s: string) => new TextEncoder().encode(s);
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 beforeAll(async () => {
-  h = await startDocumentsHarness(
-    { MAX_UPLOAD_BYTES: String(MAX_BYTES) },
-    { clock: () => Date.now() + clockOffsetMs },
-  );
-  clamd = await startFakeClamd();
-  scanEnv = { ...h.env, CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) };
-  direct = createSupabaseObjectStorage({
-    url: h.standin.url,
-    serviceRoleKey: h.standin.serviceRoleKey,
-    bucket: h.standin.bucket,
-  });
-  patientId = await insertPatient(h.database.owner, h.tenantA);
+  h = await startUploadGateHarness(MAX_BYTES, { clock: () => Date.now() + clockOffsetMs });
 });
 afterAll(async () => {
-  await clamd?.stop();
   await h?.stop();
 });
 
-const presign = (body: Body, patient = patientId) =>
+async function scanEventOf(uploadId: string) {
+  const [scan] = await auditRows(h.database.owner, h.tenantA, {
+    action: "document.scan",
+    resourceId: uploadId,
+  });
+  return scan;
+}
+
+const presign = (body: Body, patient = h.patientId) =>
   call(`/api/v1/patients/${patient}/documents/presign-upload`, {
     method: "POST",
     headers: h.clinicianA.headers,
     body,
   });
 
-const register = (body: Body, patient = patientId) =>
+const register = (body: Body, patient = h.patientId) =>
   call(`/api/v1/patients/${patient}/documents/register-upload`, {
     method: "POST",
     headers: h.clinicianA.headers,
@@ -105,7 +92,7 @@ async function expectRefused(presigned: Body, reason: string) {
     reason,
   });
   // The object is gone and nothing was registered; the refusal is audited without content.
-  expect(await direct.statObject(presigned.path)).toEqual({ ok: true, value: null });
+  expect(await h.direct.statObject(presigned.path)).toEqual({ ok: true, value: null });
   const [row] = await h.database.owner<{ n: number }[]>`
     select count(*)::int as n from medchr.documents where id = ${presigned.uploadId} and status <> 'quarantined'`;
   expect(row!.n).toBe(0);
@@ -113,7 +100,7 @@ async function expectRefused(presigned: Body, reason: string) {
     action: "document.upload_refused",
     resourceId: presigned.uploadId,
   });
-  expect(event).toMatchObject({ outcome: "DENIED", details: { patientId, reason } });
+  expect(event).toMatchObject({ outcome: "DENIED", details: { patientId: h.patientId, reason } });
   // A refused upload cannot be registered again.
   const again = await register({ uploadId: presigned.uploadId });
   expect(again.status).toBe(409);
@@ -136,7 +123,7 @@ describe("presign: what the client claims", () => {
   ])("stores the file name %j as %j and never builds the path from it", async (raw, stored) => {
     const bytes = SAMPLES.pdf(10);
     const presigned = await staged(bytes, { contentType: "application/pdf", filename: raw });
-    expect(presigned.path).toMatch(new RegExp(`^${h.tenantA}/${patientId}/[0-9a-f]{32}$`));
+    expect(presigned.path).toMatch(new RegExp(`^${h.tenantA}/${h.patientId}/[0-9a-f]{32}$`));
     const res = await register({ uploadId: presigned.uploadId });
     expect(res.status).toBe(201);
     expect((await json(res)).document.filename).toBe(stored);
@@ -194,7 +181,7 @@ describe("presign: what the client claims", () => {
   });
 
   it("answers malformed JSON 400 and other content types 415", async () => {
-    const path = `/api/v1/patients/${patientId}/documents/presign-upload`;
+    const path = `/api/v1/patients/${h.patientId}/documents/presign-upload`;
     const headers = h.clinicianA.headers;
     const malformed = await call(path, { method: "POST", headers, body: '{"filename": "x.pdf",' });
     expect(malformed.status).toBe(400);
@@ -308,7 +295,7 @@ describe("register: which uploads", () => {
       select count(*)::int as n from medchr.documents where storage_path = ${presigned.path}`;
     expect(count!.n).toBe(1);
     // The loser of the race did not remove the winner's object.
-    expect(await direct.statObject(presigned.path)).toMatchObject({
+    expect(await h.direct.statObject(presigned.path)).toMatchObject({
       ok: true,
       value: { size: bytes.length },
     });
@@ -400,27 +387,26 @@ describe("register: which uploads", () => {
 
 describe("register: ClamAV scan through clamd", () => {
   it("records a clean scan, streaming exactly the stored bytes to clamd", async () => {
-    env = () => scanEnv;
+    env = () => h.scanEnv;
     try {
       const bytes = SAMPLES.pdf(20_000);
       const presigned = await staged(bytes, { contentType: "application/pdf" });
-      const before = clamd.streams.length;
+      const before = h.clamd.streams.length;
       const res = await register({ uploadId: presigned.uploadId });
       expect(res.status).toBe(201);
       expect((await json(res)).document.scanResult).toBe("clean");
-      expect(clamd.streams.slice(before)).toEqual([bytes]);
-      const [scan] = await auditRows(h.database.owner, h.tenantA, {
-        action: "document.scan",
-        resourceId: presigned.uploadId,
+      expect(h.clamd.streams.slice(before)).toEqual([bytes]);
+      expect(await scanEventOf(presigned.uploadId)).toMatchObject({
+        outcome: "SUCCESS",
+        details: { patientId: h.patientId, result: "clean" },
       });
-      expect(scan).toMatchObject({ outcome: "SUCCESS", details: { patientId, result: "clean" } });
     } finally {
       env = () => h.env;
     }
   });
 
   it("quarantines an infected file: 422, a quarantined record, object removed, never downloadable", async () => {
-    env = () => scanEnv;
+    env = () => h.scanEnv;
     try {
       const bytes = ascii(`${EICAR}\n`);
       const presigned = await staged(bytes, { contentType: "text/plain", filename: "notes.txt" });
@@ -439,11 +425,10 @@ describe("register: ClamAV scan through clamd", () => {
       });
       expect(link.status).toBe(409);
       expect((await json(link)).error.details.reason).toBe("document_quarantined");
-      const [scan] = await auditRows(h.database.owner, h.tenantA, {
-        action: "document.scan",
-        resourceId: presigned.uploadId,
+      expect(await scanEventOf(presigned.uploadId)).toMatchObject({
+        outcome: "DENIED",
+        details: { patientId: h.patientId, result: "infected" },
       });
-      expect(scan).toMatchObject({ outcome: "DENIED", details: { patientId, result: "infected" } });
     } finally {
       env = () => h.env;
     }
@@ -461,19 +446,15 @@ describe("register: ClamAV scan through clamd", () => {
         reason: "scanner_unavailable",
         scanFailure: "unreachable",
       });
-      expect(await direct.statObject(presigned.path)).toMatchObject({
+      expect(await h.direct.statObject(presigned.path)).toMatchObject({
         ok: true,
         value: { size: bytes.length },
       });
-      const [scan] = await auditRows(h.database.owner, h.tenantA, {
-        action: "document.scan",
-        resourceId: presigned.uploadId,
-      });
-      expect(scan).toMatchObject({
+      expect(await scanEventOf(presigned.uploadId)).toMatchObject({
         outcome: "FAILURE",
-        details: { patientId, result: "error", failure: "unreachable" },
+        details: { patientId: h.patientId, result: "error", failure: "unreachable" },
       });
-      env = () => scanEnv;
+      env = () => h.scanEnv;
       const later = await register({ uploadId: presigned.uploadId });
       expect(later.status).toBe(201);
       expect((await json(later)).document.scanResult).toBe("clean");
@@ -493,8 +474,8 @@ describe("register: ClamAV scan through clamd", () => {
     } finally {
       env = () => h.env;
     }
-    const noOpener = makeCaller(buildDocumentsTestApp(), () => scanEnv);
-    const res = await noOpener(`/api/v1/patients/${patientId}/documents/register-upload`, {
+    const noOpener = makeCaller(buildDocumentsTestApp(), () => h.scanEnv);
+    const res = await noOpener(`/api/v1/patients/${h.patientId}/documents/register-upload`, {
       method: "POST",
       headers: h.clinicianA.headers,
       body: { uploadId: presigned.uploadId },
