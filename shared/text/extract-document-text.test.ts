@@ -136,3 +136,50 @@ describe("scanned PDF image extraction (no OCR)", () => {
     expect(new PdfJpegReader(bytes).readJpeg("999R")).toBeNull();
   });
 });
+
+/** A little-endian TIFF skeleton: header plus `pages` IFDs with width/height tags, chained. */
+function tiffWithPages(pages: number, options: { loop?: boolean } = {}): Uint8Array {
+  const ifdSize = 2 + 2 * 12 + 4;
+  const bytes = new Uint8Array(8 + pages * ifdSize);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x49, 0x49], 0);
+  view.setUint16(2, 42, true);
+  view.setUint32(4, 8, true);
+  for (let p = 0; p < pages; p++) {
+    const at = 8 + p * ifdSize;
+    view.setUint16(at, 2, true);
+    for (const [i, tag] of [256, 257].entries()) {
+      const e = at + 2 + i * 12;
+      view.setUint16(e, tag, true);
+      view.setUint16(e + 2, 4, true);
+      view.setUint32(e + 4, 1, true);
+      view.setUint32(e + 8, 100, true);
+    }
+    const last = p === pages - 1;
+    view.setUint32(at + 2 + 24, last ? (options.loop ? 8 : 0) : at + ifdSize, true);
+  }
+  return bytes;
+}
+
+describe("extractDocumentText: TIFF pages", () => {
+  it("refuses a multi-page TIFF instead of reading only its first page", async () => {
+    const r = await extractDocumentText(tiffWithPages(12));
+    expect(r).toMatchObject({ ok: false, error: { code: "unsupported_format" } });
+    expect(!r.ok && r.error.message).toMatch(/Multi-page TIFF/);
+  });
+
+  it("refuses a TIFF whose page chain loops or runs off the end", async () => {
+    expect(await extractDocumentText(tiffWithPages(3, { loop: true }))).toMatchObject({
+      ok: false,
+      error: { code: "image_unreadable" },
+    });
+    const cut = tiffWithPages(3).subarray(0, 40);
+    expect(await extractDocumentText(cut)).toMatchObject({ ok: false, error: { code: "image_unreadable" } });
+  });
+
+  it("lets a single-page TIFF through to OCR", async () => {
+    const r = await extractDocumentText(tiffWithPages(1));
+    // No OCR engine configured here: reaching it proves the page check passed.
+    expect(r).toMatchObject({ ok: false, error: { code: "ocr_unavailable" } });
+  });
+});

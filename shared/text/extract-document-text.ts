@@ -2,10 +2,12 @@
  * Entry point of the text stage: bytes in, per-page text out, whatever the format.
  * Works in Node and workerd; OCR is reached only through the injected engine provider.
  */
+
 import { decodeTextFile } from "./decode-text-file";
 import { detectDocumentFormat } from "./detect-document-format";
 import { extractPdfPages } from "./extract-pdf-pages";
 import type { OcrEngine } from "./ocr-engine";
+import { countTiffPages } from "./read-image-info";
 import {
   DEFAULT_TEXT_LIMITS,
   type ExtractedDocumentText,
@@ -40,6 +42,17 @@ export async function extractDocumentText(
     case "png":
     case "jpeg":
     case "tiff": {
+      if (format === "tiff") {
+        // Leptonica would read only the first page: refuse rather than silently lose the rest.
+        const pages = countTiffPages(bytes);
+        if (pages === null) return textErr("image_unreadable", "The TIFF file is damaged.");
+        if (pages > 1) {
+          return textErr(
+            "unsupported_format",
+            "Multi-page TIFF files are not supported: upload the pages as a PDF or one image per page.",
+          );
+        }
+      }
       const ocr = await getOcr();
       if (!ocr.ok) return ocr;
       const result = await ocr.value.recognize(bytes, { maxImagePixels: limits.maxImagePixels });

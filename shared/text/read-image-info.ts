@@ -78,6 +78,30 @@ function readExifOrientation(b: Uint8Array, start: number, len: number): number 
   return null;
 }
 
+/**
+ * Pages (IFDs) in a TIFF, walking the next-IFD chain; stops at `cap` (a crafted file can chain
+ * thousands) and returns null for a broken or looping chain.
+ */
+export function countTiffPages(b: Uint8Array, cap = 1000): number | null {
+  if (b.length < 8 || !((b[0] === 0x49 && b[1] === 0x49) || (b[0] === 0x4d && b[1] === 0x4d))) return null;
+  const le = b[0] === 0x49;
+  if (u16(b, 2, le) !== 42) return null;
+  const seen = new Set<number>();
+  let offset = u32(b, 4, le);
+  let pages = 0;
+  while (offset !== 0) {
+    if (seen.has(offset) || offset + 2 > b.length) return null;
+    seen.add(offset);
+    pages += 1;
+    if (pages >= cap) return pages;
+    const entries = u16(b, offset, le);
+    const next = offset + 2 + entries * 12;
+    if (next + 4 > b.length) return null;
+    offset = u32(b, next, le);
+  }
+  return pages;
+}
+
 function readTiff(b: Uint8Array): ImageInfo | null {
   const le = b[0] === 0x49;
   if (u16(b, 2, le) !== 42) return null;
