@@ -140,6 +140,11 @@ const UNCERTAIN_POST: readonly Cue[] = [
   ["worsens"],
   ["goal"],
 ];
+/**
+ * "without arrhythmia other than atrial fibrillation": the negated concept is named only to carve
+ * out an exception, so the sentence asserts a member of it; neither negated nor asserted.
+ */
+const EXCEPTION_POST: readonly Cue[] = [["other", "than"], ["except"], ["apart", "from"], ["besides"]];
 const HISTORICAL: readonly Cue[] = [
   ["ago"],
   ["previous"],
@@ -271,10 +276,13 @@ export function detectAssertion(
   lastToken: number,
   inFamilySection: boolean,
 ): Assertion {
-  const negated =
+  const cueNegated =
     precededBy(tokens, ids, firstToken, PRE_NEGATION, PSEUDO_NEGATION) ||
     followedBy(tokens, ids, lastToken, POST_NEGATION, 4);
+  const exception = cueNegated && EXCEPTION_POST.some((cue) => matchCue(tokens, lastToken, cue));
+  const negated = cueNegated && !exception;
   const uncertain =
+    exception ||
     precededBy(tokens, ids, firstToken, UNCERTAIN_PRE) ||
     followedBy(tokens, ids, lastToken, UNCERTAIN_POST, 3) ||
     /\?/.test(text);

@@ -44,6 +44,15 @@ describe("negation", () => {
     ]);
   });
 
+  it("a negation that only carves out an exception reports neither side as negated", () => {
+    expect(
+      negated(
+        "Hospital Course\nECG showed peaked T waves without arrhythmia other than atrial fibrillation.",
+      ),
+    ).toEqual([]);
+    expect(negated("Hospital Course\nECG showed peaked T waves without arrhythmia.")).toEqual(["arrhythmia"]);
+  });
+
   it("uncertain and hypothetical mentions are not reported as findings", () => {
     expect(dx("Impression\nBI-RADS 4A: low suspicion for malignancy.")).toEqual([]);
     expect(dx("Clinical Indication\nCough; suspected fatty liver.").map((d) => d.text)).toEqual(["Cough"]);

@@ -100,7 +100,9 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
     }
     const assigned = assignDates(values, dateColumns, options.defaultDate);
     for (const { value, date } of assigned) {
-      out.push(buildResult(test, printedName, value, row, date, line, ocr));
+      const result = buildResult(test, printedName, value, row, date, line, ocr);
+      if (ocr && isGarbledOcrValue(result)) continue;
+      out.push(result);
     }
   }
   return out;
@@ -194,6 +196,20 @@ function repairDroppedDecimal(value: number, printed: string, range: ParsedRange
     if (candidate >= range.low / 3 && candidate <= range.high * 3) return candidate;
   }
   return value;
+}
+
+/**
+ * How far above the upper reference limit a scanned value may lie before it is taken for merged or
+ * misread glyphs ("1.92" read as "175925") rather than a result. Real extremes stay well below it
+ * (CRP 300 mg/L against 5 is 60x, lipase 3000 U/L against 60 is 50x, ferritin 10000 against 300 is
+ * ~33x); dropping the row keeps a wrong number out of the record.
+ */
+const MAX_OCR_RATIO_TO_RANGE = 1000;
+
+function isGarbledOcrValue(result: LabResult): boolean {
+  const v = typeof result.value === "number" ? result.value : null;
+  if (v === null || result.ref_high === null || result.ref_high <= 0) return false;
+  return v > result.ref_high * MAX_OCR_RATIO_TO_RANGE;
 }
 
 function assignDates(

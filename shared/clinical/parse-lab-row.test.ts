@@ -80,6 +80,11 @@ describe("parseLabRow: values, flags, units, ranges", () => {
     expect(row("CREATININE 1:05 mg/dL 0.70-1.30", true)?.values[0]?.value).toBe(1.05);
     expect(row("CREATININE 1:05 mg/dL 0.70-1.30", false)).toBeNull();
   });
+
+  it("a scanned value with a bare trailing point lost its decimals and is not read", () => {
+    expect(row("CALCIUM 9. mg/dL 8.6-10.3", true)).toBeNull();
+    expect(row("CALCIUM 9.1 mg/dL 8.6-10.3", true)?.values[0]?.value).toBe(9.1);
+  });
 });
 
 describe("extractLabResults", () => {
@@ -141,6 +146,15 @@ describe("extractLabResults", () => {
       "Potassium 4.8 mmol/L 3.5-5.1",
     ].join("\n");
     expect(labs(text).map((l) => l.value)).toEqual([132, 4.8]);
+  });
+
+  it("drops scanned values a thousand times above the range, keeps real extremes and text layers", () => {
+    const rows = "CREATININE 175925 H mg/dL 0.70-1.30\nCRP 312 H mg/L 0.0-5.0\nLIPASE 2900 H U/L 13-60";
+    expect(labs(rows, "ocr").map((l) => [l.loinc, l.value])).toEqual([
+      ["1988-5", 312],
+      ["3040-3", 2900],
+    ]);
+    expect(labs(rows, "text_layer").map((l) => l.value)).toEqual([175925, 312, 2900]);
   });
 
   it("provenance points at the row in the page text", () => {

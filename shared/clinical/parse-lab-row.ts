@@ -145,6 +145,9 @@ export function parseNumber(raw: string, ocr: boolean): number | null {
   if (ocr) {
     if (/^\d+:\d{1,2}$/.test(s)) s = s.replace(":", ".");
     if (/\d/.test(s) && /^[0-9OoIl.,]+$/.test(s)) s = s.replace(/[Oo]/g, "0").replace(/[Il]/g, "1");
+    // Results are never printed with a bare trailing point: on a scan "9." means the digits after
+    // it were lost, and reading it as 9 would report a wrong value instead of none.
+    if (/^\d+\.$/.test(s)) return null;
   }
   if (/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, "");
   else if (/^\d+,\d{1,2}$/.test(s)) s = s.replace(",", "."); // decimal comma ("0,9")
