@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { FunctionName } from "../config/functions";
+import { fieldProblems } from "../core/invalid-fields";
 import type { AppEnv } from "./context";
 import { HttpError } from "./errors";
 import { appConfig } from "./middleware/app-config";
@@ -28,12 +29,7 @@ export interface FunctionAppOptions {
 export function validationDetails(
   issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
 ) {
-  return {
-    fields: issues.map((issue) => ({
-      field: issue.path.map(String).join(".") || "(body)",
-      message: issue.message,
-    })),
-  };
+  return { fields: fieldProblems(issues) };
 }
 
 /**

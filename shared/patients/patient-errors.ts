@@ -1,3 +1,4 @@
+import { type FieldProblem, invalidFields } from "../core/invalid-fields";
 import type { DomainError } from "../core/result";
 
 /**
@@ -5,10 +6,7 @@ import type { DomainError } from "../core/result";
  * about, never their values (names, MRNs and dates of birth are PHI), in the same shape as
  * the HTTP layer's validation details so the edge passes `fields` through unchanged.
  */
-export interface FieldProblem {
-  readonly field: string;
-  readonly message: string;
-}
+export type { FieldProblem };
 
 export interface PatientFieldsError extends DomainError {
   readonly code: "invalid_input" | "conflict";
@@ -22,15 +20,7 @@ export interface PatientNotFoundError extends DomainError {
 export function invalidPatientFields(
   issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
 ): PatientFieldsError {
-  const fields = issues.map((issue) => ({
-    field: issue.path.map(String).join(".") || "(body)",
-    message: issue.message,
-  }));
-  return {
-    code: "invalid_input",
-    message: `Invalid ${[...new Set(fields.map((f) => f.field))].join(", ")}.`,
-    fields,
-  };
+  return invalidFields(issues);
 }
 
 /** MRNs are unique per tenant (index patients_tenant_mrn_key); another clinic's MRNs never conflict. */

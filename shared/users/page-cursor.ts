@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { decodeBase64Url, encodeBase64Url } from "../config/key-ring";
+import {
+  CURSOR_TIMESTAMP_FORMAT,
+  decodeKeysetCursor,
+  encodeKeysetCursor,
+  type KeysetCursor,
+} from "../core/keyset-cursor";
 
 /**
  * Keyset pagination over (created_at, id), oldest first: stable while rows are added and
@@ -17,36 +22,11 @@ export const PageInput = z.strictObject({
 });
 export type PageInput = z.input<typeof PageInput>;
 
-export interface PageCursor {
-  /** "YYYY-MM-DDTHH:MM:SS.ffffffZ", as produced by CURSOR_TIMESTAMP_SQL_FORMAT. */
-  createdAt: string;
-  id: string;
-}
+export type PageCursor = KeysetCursor;
+export { CURSOR_TIMESTAMP_FORMAT };
 
-/** to_char format giving the UTC timestamp with microseconds. */
-export const CURSOR_TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
-
-const CURSOR_PATTERN =
-  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-
-export function encodePageCursor(cursor: PageCursor): string {
-  return encodeBase64Url(new TextEncoder().encode(`${cursor.createdAt}|${cursor.id}`));
-}
-
-/** null for anything that is not a cursor this code produced. */
-export function decodePageCursor(text: string): PageCursor | null {
-  const bytes = decodeBase64Url(text);
-  if (!bytes) return null;
-  let decoded: string;
-  try {
-    decoded = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-  const match = CURSOR_PATTERN.exec(decoded);
-  if (!match || Number.isNaN(Date.parse(match[1]!))) return null;
-  return { createdAt: match[1]!, id: match[2]! };
-}
+export const encodePageCursor = (cursor: PageCursor): string => encodeKeysetCursor(cursor);
+export const decodePageCursor = (text: string): PageCursor | null => decodeKeysetCursor(text);
 
 export interface Page<T> {
   items: T[];
