@@ -17,6 +17,7 @@
 import { activeKey, decodeBase64Url, encodeBase64Url, type KeyRing } from "../config/key-ring";
 import { encodeBase32 } from "../core/base32";
 import { type DomainError, err, ok, type Result } from "../core/result";
+import { timingSafeEqual } from "../core/timing-safe-equal";
 
 export const API_KEY_PREFIX = "mk";
 const KEY_ID_BYTES = 10;
@@ -109,7 +110,7 @@ export async function verifyApiKeySecret(
 ): Promise<boolean> {
   const key = keyRing.keys.get(storedKid);
   if (!key || storedHash.length !== API_KEY_HASH_BYTES) return false;
-  return constantTimeEqual(await mac(secret, key), storedHash);
+  return timingSafeEqual(await mac(secret, key), storedHash);
 }
 
 /**
@@ -118,15 +119,7 @@ export async function verifyApiKeySecret(
  */
 export function apiKeySecretsEqual(presented: string, expected: string): boolean {
   const encoder = new TextEncoder();
-  return constantTimeEqual(encoder.encode(presented), encoder.encode(expected));
-}
-
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  // Lengths are public (fixed by the format); only the contents must not leak through timing.
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
+  return timingSafeEqual(encoder.encode(presented), encoder.encode(expected));
 }
 
 export interface EnvApiKey {

@@ -1,4 +1,5 @@
 import { activeKey, decodeBase64Url, encodeBase64Url, type KeyRing } from "../config/key-ring";
+import { timingSafeEqual } from "../core/timing-safe-equal";
 
 /**
  * Session and one-time tokens: 256 bits from the CSPRNG (ASVS 7.2.3 asks for at least
@@ -64,16 +65,11 @@ export async function verifyCsrfToken(
   return timingSafeEqual(expected, mac);
 }
 
-export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
   return out;
 }
+
+export { timingSafeEqual };

@@ -1,10 +1,6 @@
-import type { Context } from "hono";
-import type { AuditContext } from "../../../../shared/audit/audit-context";
 import type { KeyRing } from "../../../../shared/config/key-ring";
 import { type AppConfig, requireKeyRing } from "../../../../shared/config/load-config";
 import type { DomainError } from "../../../../shared/core/result";
-import { auditContextOf } from "../../../../shared/http/audit-context";
-import type { AppEnv } from "../../../../shared/http/context";
 import { HttpError, toHttpError } from "../../../../shared/http/errors";
 
 export const ADMIN_BASE = "/api/v1/admin";
@@ -29,8 +25,6 @@ export function fail(error: DomainError & { fields?: unknown; reasons?: unknown 
   }
   throw toHttpError(error);
 }
-
-export const auditOf = (c: Context<AppEnv>): AuditContext => auditContextOf(c);
 
 /** The password pepper for admin-created accounts (declared by the api function). */
 export function pepperKeysOf(config: AppConfig): KeyRing {

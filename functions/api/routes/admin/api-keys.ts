@@ -3,10 +3,11 @@ import { CreateApiKeyInput, createApiKey } from "../../../../shared/api-keys/cre
 import { listApiKeys } from "../../../../shared/api-keys/list-api-keys";
 import { revokeApiKey } from "../../../../shared/api-keys/revoke-api-key";
 import { requireKeyRing } from "../../../../shared/config/load-config";
+import { auditContextOf } from "../../../../shared/http/audit-context";
 import type { FunctionApp } from "../../../../shared/http/create-app";
 import { protectedRoute } from "../../../../shared/http/define-route";
 import { tenantScopeOf } from "../../../../shared/http/tenant-scope";
-import { ADMIN_BASE, auditOf, commonErrors, errorResponse, fail, jsonBody, jsonContent } from "./admin-http";
+import { ADMIN_BASE, commonErrors, errorResponse, fail, jsonBody, jsonContent } from "./admin-http";
 import { ApiKeySchema, NextCursor, PageQuery } from "./schemas";
 
 export const createApiKeyRoute = protectedRoute({
@@ -59,7 +60,7 @@ export function registerAdminApiKeyRoutes(app: FunctionApp) {
     const body = c.req.valid("json");
     const hmacKeys = requireKeyRing(c.var.config, "API_KEY_HMAC_KEYS");
     const result = await c.var.db.withTenant(tenantScopeOf(c), (tx) =>
-      createApiKey(tx, body, { hmacKeys, now: new Date() }, auditOf(c)),
+      createApiKey(tx, body, { hmacKeys, now: new Date() }, auditContextOf(c)),
     );
     if (!result.ok) fail(result.error);
     return c.json(result.value, 201);
@@ -77,7 +78,7 @@ export function registerAdminApiKeyRoutes(app: FunctionApp) {
   app.openapi(revokeApiKeyRoute, async (c) => {
     const { apiKeyId } = c.req.valid("param");
     const result = await c.var.db.withTenant(tenantScopeOf(c), (tx) =>
-      revokeApiKey(tx, { apiKeyId, now: new Date() }, auditOf(c)),
+      revokeApiKey(tx, { apiKeyId, now: new Date() }, auditContextOf(c)),
     );
     if (!result.ok) fail(result.error);
     return c.json({ apiKey: result.value.apiKey }, 200);

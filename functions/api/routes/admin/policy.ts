@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import { auditContextOf } from "../../../../shared/http/audit-context";
 import type { FunctionApp } from "../../../../shared/http/create-app";
 import { protectedRoute } from "../../../../shared/http/define-route";
 import { tenantScopeOf } from "../../../../shared/http/tenant-scope";
 import { getTenantPolicy } from "../../../../shared/tenancy/get-tenant-policy";
 import { UpdateTenantPolicyInput, updateTenantPolicy } from "../../../../shared/tenancy/update-tenant-policy";
-import { ADMIN_BASE, auditOf, commonErrors, errorResponse, fail, jsonBody, jsonContent } from "./admin-http";
+import { ADMIN_BASE, commonErrors, errorResponse, fail, jsonBody, jsonContent } from "./admin-http";
 import { TenantPolicySchema } from "./schemas";
 
 const PolicyResponse = z.object({ policy: TenantPolicySchema });
@@ -43,7 +44,7 @@ export function registerAdminPolicyRoutes(app: FunctionApp) {
   app.openapi(updatePolicyRoute, async (c) => {
     const body = c.req.valid("json");
     const result = await c.var.db.withTenant(tenantScopeOf(c), (tx) =>
-      updateTenantPolicy(tx, body, { clientIp: c.var.clientIp }, auditOf(c)),
+      updateTenantPolicy(tx, body, { clientIp: c.var.clientIp }, auditContextOf(c)),
     );
     if (!result.ok) fail(result.error);
     return c.json({ policy: result.value.policy }, 200);

@@ -1,9 +1,10 @@
 import { z } from "@hono/zod-openapi";
+import { auditContextOf } from "../../../../shared/http/audit-context";
 import type { FunctionApp } from "../../../../shared/http/create-app";
 import { protectedRoute } from "../../../../shared/http/define-route";
 import { tenantScopeOf } from "../../../../shared/http/tenant-scope";
 import { revokeUserSessionsByAdmin } from "../../../../shared/users/revoke-user-sessions-by-admin";
-import { ADMIN_BASE, auditOf, commonErrors, errorResponse, fail, jsonContent } from "./admin-http";
+import { ADMIN_BASE, commonErrors, errorResponse, fail, jsonContent } from "./admin-http";
 
 export const revokeUserSessionsRoute = protectedRoute({
   method: "post",
@@ -27,7 +28,7 @@ export function registerAdminUserSessionRoutes(app: FunctionApp) {
   app.openapi(revokeUserSessionsRoute, async (c) => {
     const { userId } = c.req.valid("param");
     const result = await c.var.db.withTenant(tenantScopeOf(c), (tx) =>
-      revokeUserSessionsByAdmin(tx, { userId, now: new Date() }, auditOf(c)),
+      revokeUserSessionsByAdmin(tx, { userId, now: new Date() }, auditContextOf(c)),
     );
     if (!result.ok) fail(result.error);
     return c.json(result.value, 200);

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { auditContextOf } from "../../../../shared/http/audit-context";
 import type { FunctionApp } from "../../../../shared/http/create-app";
 import { protectedRoute } from "../../../../shared/http/define-route";
 import { tenantScopeOf } from "../../../../shared/http/tenant-scope";
@@ -8,7 +9,6 @@ import { listUsers } from "../../../../shared/users/list-users";
 import { UpdateUserInput, updateUser } from "../../../../shared/users/update-user";
 import {
   ADMIN_BASE,
-  auditOf,
   commonErrors,
   errorResponse,
   fail,
@@ -91,7 +91,7 @@ export function registerAdminUserRoutes(app: FunctionApp) {
     const body = c.req.valid("json");
     const pepperKeys = pepperKeysOf(c.var.config);
     const result = await c.var.db.withTenant(tenantScopeOf(c), (tx) =>
-      createUser(tx, body, { pepperKeys }, auditOf(c)),
+      createUser(tx, body, { pepperKeys }, auditContextOf(c)),
     );
     if (!result.ok) fail(result.error);
     return c.json(result.value, 201);
@@ -115,7 +115,7 @@ export function registerAdminUserRoutes(app: FunctionApp) {
     const { userId } = c.req.valid("param");
     const changes = c.req.valid("json");
     const result = await c.var.db.withTenant(tenantScopeOf(c), (tx) =>
-      updateUser(tx, { userId, changes, now: new Date() }, auditOf(c)),
+      updateUser(tx, { userId, changes, now: new Date() }, auditContextOf(c)),
     );
     if (!result.ok) fail(result.error);
     return c.json(result.value, 200);

@@ -1,17 +1,17 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { type AuditContext, recordAudit } from "../../../audit/audit-context";
+import { recordAudit } from "../../../audit/audit-context";
 import { type AuthenticatedApiKey, authenticateApiKey } from "../../../auth/api-keys/authenticate-api-key";
 import { type EnvApiKeyIndex, indexEnvApiKeys } from "../../../auth/api-keys/env-api-keys";
 import type { SessionPrincipal, SessionStage } from "../../../auth/principal";
 import { verifyCsrfToken } from "../../../auth/session-token";
-import { type FoundSession, findSession } from "../../../auth/sessions/find-session";
+import { findSession } from "../../../auth/sessions/find-session";
 import { revokeSession } from "../../../auth/sessions/revoke-sessions";
 import { sessionTimeoutsFor } from "../../../auth/sessions/session-timeouts";
 import { sessionNeedsTouch, touchSession } from "../../../auth/sessions/touch-session";
 import type { AppConfig } from "../../../config/load-config";
 import { requireKeyRing } from "../../../config/load-config";
-import { createCidrSet } from "../../../net/create-cidr-set";
+import { type CidrSet, createCidrSet } from "../../../net/create-cidr-set";
 import { isIpAllowed } from "../../../net/ip-allowlist";
 import { createConfiguredRateLimiter } from "../../../ratelimit/create-configured-rate-limiter";
 import { auditContextOf } from "../../audit-context";
@@ -53,11 +53,26 @@ function presentedApiKey(c: Context): string | null {
   return match ? match[1]! : "";
 }
 
+/**
+ * Parsed allowlists, by their text: the list is read with every authenticated request, and
+ * a clinic's list changes rarely. Bounded: cleared when it grows past what any deployment's
+ * tenant count would need between restarts.
+ */
+const parsedAllowlists = new Map<string, CidrSet | null>();
+const MAX_PARSED_ALLOWLISTS = 1000;
+
 function allowlisted(list: readonly string[], ip: string | null): boolean {
   if (list.length === 0) return true;
-  const set = createCidrSet(list);
+  const text = list.join(",");
+  let set = parsedAllowlists.get(text);
+  if (set === undefined) {
+    if (parsedAllowlists.size >= MAX_PARSED_ALLOWLISTS) parsedAllowlists.clear();
+    const parsed = createCidrSet(list);
+    set = parsed.ok ? parsed.value : null;
+    parsedAllowlists.set(text, set);
+  }
   // Stored lists are validated on write; an unreadable list refuses (fail closed).
-  return set.ok && isIpAllowed(set.value, ip);
+  return set !== null && isIpAllowed(set, ip);
 }
 
 /**
@@ -86,9 +101,6 @@ export const authenticate = (options: AuthenticateOptions = {}) => {
   });
 };
 
-const denialContext = (c: Context<AppEnv>, actor: AuditContext["actor"]): AuditContext =>
-  auditContextOf(c, actor);
-
 async function authenticateWithSession(c: Context<AppEnv>, stages: ReadonlySet<SessionStage>, now: Date) {
   const config = c.var.config;
   const timeouts = sessionTimeoutsFor(config);
@@ -104,7 +116,7 @@ async function authenticateWithSession(c: Context<AppEnv>, stages: ReadonlySet<S
         revokeSession(
           tx,
           { sessionId, reason, now },
-          denialContext(c, { type: "system", id: "auth.session_expiry" }),
+          auditContextOf(c, { type: "system", id: "auth.session_expiry" }),
         ),
       );
     }
@@ -118,7 +130,7 @@ async function authenticateWithSession(c: Context<AppEnv>, stages: ReadonlySet<S
     error: HttpError,
   ) => {
     await c.var.db.withTenant(scope, (tx) =>
-      recordAudit(tx, denialContext(c, { type: "user", id: principal.userId }), {
+      recordAudit(tx, auditContextOf(c, { type: "user", id: principal.userId }), {
         action: "access.denied",
         outcome: "DENIED",
         resource: { type: "user", id: principal.userId },
@@ -242,7 +254,7 @@ async function recordKeyDenial(
   await c.var.db.withTenant(
     { tenantId: key.tenantId, actorId: `api_key:${key.keyId}`, requestId: c.var.requestId },
     (tx) =>
-      recordAudit(tx, denialContext(c, { type: "api_key", id: key.keyId }), {
+      recordAudit(tx, auditContextOf(c, { type: "api_key", id: key.keyId }), {
         action: "api_key.denied",
         outcome: "DENIED",
         resource: { type: "api_key", id: key.apiKeyRowId },
@@ -251,5 +263,4 @@ async function recordKeyDenial(
   );
 }
 
-export type { FoundSession };
 export { recordKeyDenial };
