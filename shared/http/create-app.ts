@@ -11,6 +11,7 @@ import { database } from "./middleware/database";
 import { notFoundOrMethodNotAllowed, onError } from "./middleware/error-handler";
 import { requestId } from "./middleware/request-id";
 import { securityHeaders } from "./middleware/security-headers";
+import { registerSecuritySchemes } from "./openapi-security";
 
 export interface FunctionAppOptions {
   /** Largest JSON body accepted (bytes). */
@@ -48,6 +49,7 @@ export function createFunctionApp(functionName: FunctionName, options: FunctionA
       }
     },
   });
+  registerSecuritySchemes(app);
   app.use(requestId());
   // HSTS is always sent: browsers ignore it over plain http (RFC 6797 8.1), so local
   // development is unaffected while every https deployment gets it.

@@ -3,6 +3,7 @@ import type { Permission } from "../auth/permissions";
 import type { SessionStage } from "../auth/principal";
 import { authenticate } from "./middleware/authenticate";
 import { requirePermission } from "./middleware/authorize";
+import { sessionOrApiKeyRequirements, sessionRequirements } from "./openapi-security";
 
 /**
  * How a route is reached, recorded in the OpenAPI document (x-medchr-auth) so the shared
@@ -18,12 +19,9 @@ export const AUTH_EXTENSION = "x-medchr-auth";
 export const PERMISSION_EXTENSION = "x-medchr-permission";
 export const STAGES_EXTENSION = "x-medchr-session-stages";
 
-const sessionSecurity = (): { [name: string]: string[] }[] => [{ sessionCookie: [] }];
-const sessionOrKeySecurity = (): { [name: string]: string[] }[] => [{ sessionCookie: [] }, { apiKey: [] }];
-
-/** A route anyone may call. */
+/** A route anyone may call (an empty security requirement: no credentials). */
 export function publicRoute<const R extends RouteConfig>(config: R) {
-  return createRoute({ ...config, [AUTH_EXTENSION]: "public" });
+  return createRoute({ ...config, security: [], [AUTH_EXTENSION]: "public" });
 }
 
 /**
@@ -41,7 +39,7 @@ export function sessionRoute<const R extends RouteConfig>(
   return createRoute({
     ...(route as unknown as R),
     middleware,
-    security: sessionSecurity(),
+    security: sessionRequirements(route.method),
     [AUTH_EXTENSION]: "session",
     [STAGES_EXTENSION]: [...stages],
     ...(permission ? { [PERMISSION_EXTENSION]: permission } : {}),
@@ -57,7 +55,7 @@ export function protectedRoute<const R extends RouteConfig>(config: R & { permis
   return createRoute({
     ...(route as unknown as R),
     middleware: [authenticate({ apiKeys: true }), requirePermission(permission)],
-    security: sessionOrKeySecurity(),
+    security: sessionOrApiKeyRequirements(route.method),
     [AUTH_EXTENSION]: "session_or_api_key",
     [PERMISSION_EXTENSION]: permission,
   });
