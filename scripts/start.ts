@@ -24,6 +24,7 @@ import { DOCUMENT_MEDIA_TYPES } from "../shared/documents/detect-media-type";
 import { DEFAULT_STORAGE_BUCKET } from "../shared/storage/storage-settings";
 import { bootstrapTenant } from "../shared/tenancy/bootstrap-tenant";
 import { REPO_ROOT, readMigrations } from "./lib/migrations-dir";
+import { vendorWebAssets } from "./lib/vendor-web-assets";
 import { loadOrCreateDevSecrets } from "./local/dev-secrets";
 import { startLocalPostgres } from "./local/pglite-server";
 import { type QStashStandin, startQStashStandin } from "./local/qstash/server";
@@ -157,6 +158,8 @@ for (const fn of FUNCTION_NAMES) {
   };
 }
 const configs = await writeLocalWranglerConfigs(vars, join(dataDir, "wrangler-config"));
+// The UI's third-party browser files (API reference) are served from our origin, never a CDN.
+await vendorWebAssets();
 installSignalHandlers();
 
 step("starting every function in workerd (wrangler dev) ...");

@@ -142,6 +142,32 @@ describe("UI in Chromium", () => {
     }
   });
 
+  it("serves the API reference from our own origin under the UI's CSP, with the auth schemes", async () => {
+    const { browser, stack } = ready();
+    const page = await (await browser.newContext()).newPage();
+    try {
+      const problems = await watchPage(page);
+      const requested: string[] = [];
+      page.on("request", (request) => requested.push(new URL(request.url()).origin));
+      await page.goto(`${stack.origin}/api-reference/`, { waitUntil: "load" });
+      await page.locator(".opblock").first().waitFor({ state: "visible", timeout: 30_000 });
+      const paths = await page.locator(".opblock-summary-path").allTextContents();
+      expect(paths.map((p) => p.replace(/\u200b/g, ""))).toEqual(
+        expect.arrayContaining(["/api/v1/patients"]),
+      );
+      // The document's security schemes reach the page: Swagger UI offers them under "Authorize".
+      await page.locator("button.authorize").first().click();
+      const schemes = await page.locator(".auth-container h4").allTextContents();
+      expect(schemes.join(" ")).toMatch(/apiKeyBearer/);
+      expect(schemes.join(" ")).toMatch(/apiKeyHeader/);
+      expect(schemes.join(" ")).toMatch(/sessionCookie/);
+      expect(new Set(requested)).toEqual(new Set([stack.origin]));
+      await expectOnlyProvokedErrors(problems, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it("would notice a CSP violation (the watchers are not blind)", async () => {
     const { browser, stack } = ready();
     const probeContext = await browser.newContext();
