@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBase32Key, totpCodeFor } from "../../scripts/totp-code";
+import { expectAccessible } from "../helpers/axe";
 import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
 import {
   DEMO_ADMIN_EMAIL,
@@ -323,6 +324,7 @@ describe("administration in Chromium", () => {
     provoked.push(`409 ${stack.origin}/api/v1/admin/users/${adminUserId}`);
     expect(await dialog.locator('[data-user-field="role"]').textContent()).toBe("Clinic administrator");
     expect(await dialog.locator('[data-user-field="status"]').textContent()).toBe("Active");
+    await expectAccessible(page, "admin-last-admin");
     await page.screenshot({ path: join(SCREENSHOTS, "admin-last-admin.png") });
 
     await dialog.getByRole("button", { name: "Close" }).click();
@@ -423,6 +425,7 @@ describe("administration in Chromium", () => {
     expect(await keyRow().textContent()).toContain("Revoked");
     expect(await revoke.count()).toBe(0);
     expect(await activeId()).toBe("keys-title");
+    await expectAccessible(page, "admin-keys");
     await page.screenshot({ path: join(SCREENSHOTS, "admin-keys.png"), fullPage: true });
 
     const refused = await fetch(`${stack.origin}/api/v1/patients`, { headers: bearer(token) });
@@ -485,6 +488,7 @@ describe("administration in Chromium", () => {
       /^Not saved yet\. MedCHR (sees your requests coming from 127\.0\.0\.1|cannot tell which address)/,
     );
     expect(await page.getByRole("button", { name: "Save anyway" }).isVisible()).toBe(true);
+    await expectAccessible(page, "admin-policy-lockout-dialog");
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     await page.getByRole("button", { name: "Cancel", exact: true }).click();
@@ -505,6 +509,7 @@ describe("administration in Chromium", () => {
     const after = (await readPolicy()).policy;
     expect(after).toMatchObject({ ipAllowlist: [], stepUpWindowMinutes: 10, mfaRequired: true });
     expect(after.updatedAt).not.toBe(before.updatedAt);
+    await expectAccessible(page, "admin-policy");
     await page.screenshot({ path: join(SCREENSHOTS, "admin-policy.png"), fullPage: true });
   });
 
@@ -522,6 +527,7 @@ describe("administration in Chromium", () => {
       .toBe(`Added ${SECOND.name}. They sign in with the password you chose.`);
     expect(await page.locator("#user-created").isHidden()).toBe(true);
     expect(await form.getByLabel("Initial password (optional)").inputValue()).toBe("");
+    await expectAccessible(page, "admin-users");
     await page.screenshot({ path: join(SCREENSHOTS, "admin-users.png"), fullPage: true });
 
     const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });

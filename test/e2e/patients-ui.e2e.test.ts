@@ -25,6 +25,7 @@ import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBase32Key, totpCodeFor } from "../../scripts/totp-code";
 import { buildTextPdf } from "../fixtures/clinical/build-test-pdf";
+import { expectAccessible } from "../helpers/axe";
 import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
 import {
   DEMO_ADMIN_EMAIL,
@@ -202,6 +203,7 @@ describe("patients, documents and the record in Chromium", () => {
       /^Please correct 2 fields\. Reference: \S+$/,
     );
     expect(await page.locator("#pf-mrn").getAttribute("aria-describedby")).toBe("pf-mrn-hint pf-mrn-error");
+    await expectAccessible(page, "form-errors");
     await page.screenshot({ path: SHOT("form-errors"), fullPage: true });
 
     await page.locator("#pf-mrn").fill(PATIENT.mrn);
@@ -296,6 +298,7 @@ describe("patients, documents and the record in Chromium", () => {
     expect(requests.some((r) => r.includes("q=lovel"))).toBe(true);
     expectIdsOnlyInAddress();
     expect(await page.evaluate(() => history.length)).toBe(historyBefore);
+    await expectAccessible(page, "search");
     await page.screenshot({ path: SHOT("search"), fullPage: true });
 
     await search.getByRole("button", { name: "Clear" }).click();
@@ -365,6 +368,7 @@ describe("patients, documents and the record in Chromium", () => {
     });
     await uploadItem().waitFor();
     await expect.poll(() => uploadItem().getAttribute("data-state"), { timeout: 90_000 }).toBe("done");
+    await expectAccessible(page, "uploaded");
     await page.screenshot({ path: SHOT("uploaded"), fullPage: true });
 
     const flow = requests.slice(before).filter((r) => !r.includes("/api/v1/jobs/"));
@@ -454,6 +458,7 @@ describe("patients, documents and the record in Chromium", () => {
     expect(
       await page.locator("#record-vitals tr").filter({ hasText: "Blood pressure" }).textContent(),
     ).toContain("128/82 mmHg");
+    await expectAccessible(page, "record");
     await page.screenshot({ path: SHOT("record"), fullPage: true });
 
     // A source link opens the cited document in the Documents tab, with the page named.
@@ -521,6 +526,7 @@ describe("patients, documents and the record in Chromium", () => {
       .click();
     const dialog = page.getByRole("alertdialog", { name: "Delete this document?" });
     await dialog.waitFor();
+    await expectAccessible(page, "delete-confirm");
     await page.screenshot({ path: SHOT("delete-confirm"), fullPage: true });
     await dialog.getByRole("button", { name: "Cancel" }).click();
     expect(requests.some((r) => r.startsWith("DELETE "))).toBe(false);
@@ -540,6 +546,7 @@ describe("patients, documents and the record in Chromium", () => {
     await page.getByRole("tab", { name: "Record" }).click();
     await expect.poll(() => page.locator("#record-labs-empty").isVisible()).toBe(true);
     expect(await page.locator("#record-labs tr").count()).toBe(0);
+    await expectAccessible(page, "after-delete");
     await page.screenshot({ path: SHOT("after-delete"), fullPage: true });
   });
 

@@ -17,6 +17,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBase32Key, totpCodeFor } from "../../scripts/totp-code";
 import { generateTotpCode, totpStepAt } from "../../shared/auth/mfa/totp";
+import { expectAccessible } from "../helpers/axe";
 import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
 import {
   DEMO_ADMIN_EMAIL,
@@ -120,6 +121,7 @@ describe("UI in Chromium", () => {
       // The stylesheet applied (CSP allows 'self' styles): the status dot has a size.
       const dot = await page.$eval("#status li.ok .dot", (el) => el.getBoundingClientRect().width);
       expect(dot).toBeGreaterThan(0);
+      await expectAccessible(page, "sign-in");
       await page.screenshot({ path: join(SCREENSHOTS, "home.png"), fullPage: true });
 
       await expectOnlyProvokedErrors(problems, [`401 ${stack.origin}/auth/session`]);
@@ -161,6 +163,12 @@ describe("UI in Chromium", () => {
       expect(schemes.join(" ")).toMatch(/apiKeyBearer/);
       expect(schemes.join(" ")).toMatch(/apiKeyHeader/);
       expect(schemes.join(" ")).toMatch(/sessionCookie/);
+      await expectAccessible(page, "api-reference-authorize-dialog");
+      await page.getByRole("button", { name: "Close" }).first().click();
+      await expectAccessible(page, "api-reference");
+      await page.locator(".opblock-summary-control").nth(2).click();
+      await page.locator(".opblock-body").first().waitFor({ state: "visible" });
+      await expectAccessible(page, "api-reference-operation");
       expect(new Set(requested)).toEqual(new Set([stack.origin]));
       await expectOnlyProvokedErrors(problems, []);
     } finally {
@@ -307,6 +315,7 @@ describe("first login of the demo admin, in Chromium", () => {
       .poll(() => page.locator("#view-mfa-enrol [data-copy-status]").textContent(), POLL)
       .toBe("Copied the setup key.");
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shownKey.replaceAll(" ", ""));
+    await expectAccessible(page, "mfa-enrolment");
     await page.screenshot({ path: join(SCREENSHOTS, "mfa-enrolment.png"), fullPage: true });
   });
 
@@ -336,6 +345,7 @@ describe("first login of the demo admin, in Chromium", () => {
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
     for (const code of recoveryCodes) expect(code.replace(/[\s-]/g, "").length).toBeGreaterThanOrEqual(16);
+    await expectAccessible(page, "recovery-codes");
     await page.screenshot({ path: join(SCREENSHOTS, "recovery-codes.png"), fullPage: true });
 
     // Not without saying they are saved.
@@ -402,6 +412,7 @@ describe("first login of the demo admin, in Chromium", () => {
     await error.waitFor({ state: "visible" });
     expect(await error.textContent()).toMatch(/Reference: \S+/);
     provoked.push(`401 ${stack.origin}/auth/mfa/verify`);
+    await expectAccessible(page, "mfa-verify-with-error");
     expect(
       await page
         .getByRole("heading", { level: 1, name: "Two-factor authentication", exact: true })
@@ -456,6 +467,7 @@ describe("first login of the demo admin, in Chromium", () => {
     expect(
       await page.getByLabel("Code", { exact: true }).evaluate((el) => el === document.activeElement),
     ).toBe(true);
+    await expectAccessible(page, "step-up");
     await page.screenshot({ path: join(SCREENSHOTS, "step-up.png") });
 
     // A recovery code is a valid second factor for step-up, and is spent by it.
@@ -473,6 +485,7 @@ describe("first login of the demo admin, in Chromium", () => {
     expect(revokeCalls[1]).not.toBe(revokeCalls[0]);
     await expect.poll(() => page.locator("#sessions-body tr").count(), POLL).toBe(1);
     await page.unroute(`${stack.origin}/auth/sessions/revoke-others`);
+    await expectAccessible(page, "signed-in-shell");
     await page.screenshot({ path: join(SCREENSHOTS, "signed-in-shell.png"), fullPage: true });
   });
 
