@@ -224,6 +224,8 @@ const DOCUMENT_REFUSAL_REASONS = [
   "type_mismatch",
   "stored_type_mismatch",
   "not_plain_text",
+  "trailing_data",
+  "image_too_large",
   "infected",
 ] as const;
 /**

@@ -23,6 +23,10 @@ export const UPLOAD_REFUSAL_REASONS = [
   "stored_type_mismatch",
   /** Text whose later bytes are not text (binary data after a plain-text head). */
   "not_plain_text",
+  /** Bytes after the end of the file (after a PDF's last %%EOF, a PNG's IEND): a polyglot. */
+  "trailing_data",
+  /** An image whose header declares more pixels than any page scan (a decompression bomb). */
+  "image_too_large",
   "infected",
 ] as const;
 export type UploadRefusalReason = (typeof UPLOAD_REFUSAL_REASONS)[number];
@@ -73,6 +77,8 @@ const REFUSAL_MESSAGES: Record<UploadRefusalReason, string> = {
   type_mismatch: "The file's content does not match its declared type.",
   stored_type_mismatch: "The file was uploaded with a Content-Type that does not match its content.",
   not_plain_text: "The file is not plain text throughout.",
+  trailing_data: "The file has data after its end (it may be two files in one) and was refused.",
+  image_too_large: "The image has more pixels than a document page scan can have.",
   infected: "The file was refused by the virus scanner and quarantined.",
 };
 

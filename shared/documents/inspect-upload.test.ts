@@ -12,6 +12,7 @@ const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest(
 const PDF = (size: number) => {
   const bytes = new Uint8Array(size).fill(0x20);
   bytes.set(ascii("%PDF-1.7\n"));
+  bytes.set(ascii("%%EOF\n"), size - 6);
   return bytes;
 };
 

@@ -6,7 +6,8 @@
  *  2. type: decided from the first MEDIA_TYPE_SNIFF_BYTES (magic bytes), on the allowlist,
  *     consistent with the declared type, and equal to the Content-Type the object is stored
  *     with (storage serves it with that type, so it must be the verified one);
- *  3. the rest of the bytes: SHA-256, the byte count (again), plain text throughout for text;
+ *  3. the rest of the bytes: SHA-256, the byte count (again), plain text throughout for text,
+ *     nothing after the file's end and no bomb-sized image header (file-structure-checker.ts);
  *  4. the virus scan, when a scanner is configured, fed by the same stream.
  *
  * Nothing is buffered beyond the head. Every outcome is a value; the caller decides what
@@ -21,6 +22,7 @@ import {
   normalizeDeclaredType,
 } from "./detect-media-type";
 import type { UploadRefusalReason } from "./document-errors";
+import { createFileStructureChecker } from "./file-structure-checker";
 import { createPlainTextChecker } from "./plain-text-checker";
 import type { ClamdFailureReason } from "./scan-with-clamd";
 import type { VirusScanner } from "./virus-scanner";
@@ -117,6 +119,7 @@ export async function inspectUpload(source: UploadSource, expect: UploadExpectat
 
   const hash = createHash("sha256");
   const text = mediaType === "text/plain" ? createPlainTextChecker(head) : null;
+  const structure = createFileStructureChecker(mediaType);
   let count = 0;
   let problem: UploadRefusalReason | "source" | null = null;
   let complete = false;
@@ -126,14 +129,20 @@ export async function inspectUpload(source: UploadSource, expect: UploadExpectat
     if (count > expect.maxBytes) problem = "too_large";
     else if (source.size !== null && count > source.size) problem = "size_mismatch";
     else if (text && !text.push(chunk)) problem = "not_plain_text";
-    else hash.update(chunk);
+    else {
+      problem = structure.push(chunk);
+      if (!problem) hash.update(chunk);
+    }
   };
   const finish = () => {
     const sizeIssue = sizeProblem(count, expect);
     if (sizeIssue) problem = sizeIssue;
     else if (source.size !== null && count !== source.size) problem = "size_mismatch";
     else if (text && !text.finish()) problem = "not_plain_text";
-    else complete = true;
+    else {
+      problem = structure.finish();
+      complete = problem === null;
+    }
   };
 
   // The bytes as they pass: head first, then the rest of the object. Checks run as the

@@ -29,6 +29,7 @@ describe("inspectUpload (workerd)", () => {
   it("hashes a PDF streamed in odd chunks exactly as WebCrypto hashes it whole", async () => {
     const bytes = new Uint8Array(300_000).fill(0x41);
     bytes.set(ascii("%PDF-1.7\n"));
+    bytes.set(ascii("\n%%EOF\n"), bytes.length - 7);
     const result = await inspectUpload({ stream: streamOf(bytes, 4099), size: bytes.length }, expectations);
     expect(result).toEqual({
       outcome: "accepted",

@@ -8,6 +8,7 @@ import { bodyLimit } from "./middleware/body-limit";
 import { clientIp } from "./middleware/client-ip";
 import { requireJsonBody } from "./middleware/content-type";
 import { database } from "./middleware/database";
+import { jsonBodyGuard } from "./middleware/json-body-guard";
 import { notFoundOrMethodNotAllowed, onError } from "./middleware/error-handler";
 import { requestId } from "./middleware/request-id";
 import { securityHeaders } from "./middleware/security-headers";
@@ -67,6 +68,7 @@ export function createFunctionApp(functionName: FunctionName, options: FunctionA
   const multipartPaths = options.multipartPaths ?? [];
   app.use((c, next) => (multipartPaths.some((p) => p.test(c.req.path)) ? next() : jsonBodyLimit(c, next)));
   app.use(requireJsonBody({ multipartPaths: options.multipartPaths ?? [] }));
+  app.use(jsonBodyGuard());
   if (options.usesDatabase) app.use(database());
   app.onError(onError);
   app.notFound(notFoundOrMethodNotAllowed(app));

@@ -42,6 +42,7 @@ export type FixtureKind = (typeof PARAM_FIXTURES)[keyof typeof PARAM_FIXTURES];
  * cross-tenant 404 needs a body that passes validation). Values are synthetic.
  */
 export const SAMPLE_BODIES: Record<string, unknown> = {
+  "POST /auth/login": { email: "nobody@clinic.example.org", password: "not the password 123" },
   "POST /auth/logout": {},
   "POST /auth/sessions/revoke-others": {},
   "POST /auth/password/change": { currentPassword: "x", newPassword: "y" },

@@ -8,63 +8,23 @@
  * (public allowlist, sample bodies, fixtures per path parameter) is in route-cases.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApiApp } from "../../functions/api/app";
-import { buildAuthApp } from "../../functions/auth/app";
 import {
   API_KEY_SCOPES,
   type ApiKeyScope,
-  type Permission,
   ROLE_PERMISSIONS,
   ROLES,
   SCOPE_PERMISSIONS,
 } from "../../shared/auth/permissions";
 import type { SessionStage } from "../../shared/auth/principal";
-import { AUTH_EXTENSION, PERMISSION_EXTENSION, STAGES_EXTENSION } from "../../shared/http/define-route";
 import { createApiKey, createUser, signIn, type TestSession } from "../helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../helpers/test-database";
 import { testEnv } from "../helpers/test-env";
 import { type FixtureKind, PARAM_FIXTURES, PUBLIC_ROUTES, SAMPLE_BODIES } from "./route-cases";
+import { allRoutes, buildInventoryApps, pathWith, type RouteUnderTest } from "./route-inventory";
 
-interface RouteUnderTest {
-  key: string;
-  fn: "api" | "auth";
-  method: string;
-  path: string;
-  auth: string | undefined;
-  permission: Permission | undefined;
-  stages: SessionStage[];
-  hasBody: boolean;
-  params: string[];
-}
+const apps = buildInventoryApps();
 
-const apps = { api: buildApiApp(), auth: buildAuthApp() };
-
-function routesOf(fn: "api" | "auth"): RouteUnderTest[] {
-  const out: RouteUnderTest[] = [];
-  for (const def of apps[fn].openAPIRegistry.definitions) {
-    if (def.type !== "route") continue;
-    const route = def.route as unknown as Record<string, unknown> & {
-      method: string;
-      path: string;
-      request?: { body?: unknown };
-    };
-    const method = route.method.toUpperCase();
-    out.push({
-      key: `${method} ${route.path}`,
-      fn,
-      method,
-      path: route.path,
-      auth: route[AUTH_EXTENSION] as string | undefined,
-      permission: route[PERMISSION_EXTENSION] as Permission | undefined,
-      stages: (route[STAGES_EXTENSION] as SessionStage[] | undefined) ?? ["active"],
-      hasBody: route.request?.body !== undefined,
-      params: [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
-    });
-  }
-  return out;
-}
-
-const ROUTES = [...routesOf("api"), ...routesOf("auth")];
+const ROUTES = allRoutes(apps);
 const PROTECTED = ROUTES.filter((r) => r.auth !== "public");
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -93,13 +53,6 @@ async function sessionFor(
     sessions.set(key, session);
   }
   return session;
-}
-
-function pathWith(route: RouteUnderTest, ids: Record<string, string>): string {
-  return route.path.replace(
-    /\{(\w+)\}/g,
-    (_, name: string) => ids[name] ?? "00000000-0000-4000-8000-000000000000",
-  );
 }
 
 function call(

@@ -83,6 +83,65 @@ async function staged(
   return presigned;
 }
 
+const ZIP_LOCAL_HEADER = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 8, 0]);
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+/** The sample PNG with its IHDR width and height replaced (the CRC is not what the gate checks). */
+function pngDeclaring(width: number, height: number): Uint8Array {
+  const png = SAMPLES.png();
+  const view = new DataView(png.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  return png;
+}
+/** A JPEG whose SOF0 header declares width x height. */
+function jpegDeclaring(width: number, height: number): Uint8Array {
+  return new Uint8Array([
+    0xff,
+    0xd8,
+    0xff,
+    0xe0,
+    0x00,
+    0x10,
+    0x4a,
+    0x46,
+    0x49,
+    0x46,
+    0,
+    1,
+    1,
+    0,
+    0,
+    1,
+    0,
+    1,
+    0,
+    0,
+    0xff,
+    0xc0,
+    0x00,
+    0x0b,
+    0x08,
+    height >> 8,
+    height & 255,
+    width >> 8,
+    width & 255,
+    0x01,
+    0x01,
+    0x11,
+    0x00,
+    0xff,
+    0xd9,
+  ]);
+}
+
 async function expectRefused(presigned: Body, reason: string) {
   const res = await register({ uploadId: presigned.uploadId });
   const body = await json(res);
@@ -117,9 +176,9 @@ describe("presign: what the client claims", () => {
     ["..", "unnamed"],
     ["Zoe\u0301 Mu\u0308ller.pdf", "Zoé Müller.pdf"],
     ["invoice\u202Efdp.exe.pdf", "invoicefdp.exe.pdf"],
-    ["a\u0000b\u0007c\u009b.pdf", "abc.pdf"],
+    ["ab\u0007c\u009b.pdf", "abc.pdf"],
+    ["report\r\nSet-Cookie: a=b.pdf", "reportSet-Cookie: a=b.pdf"],
     ["患者の記録.pdf", "患者の記録.pdf"],
-    ["\ud800broken.pdf", "\ufffdbroken.pdf"],
   ])("stores the file name %j as %j and never builds the path from it", async (raw, stored) => {
     const bytes = SAMPLES.pdf(10);
     const presigned = await staged(bytes, { contentType: "application/pdf", filename: raw });
@@ -127,6 +186,15 @@ describe("presign: what the client claims", () => {
     const res = await register({ uploadId: presigned.uploadId });
     expect(res.status).toBe(201);
     expect((await json(res)).document.filename).toBe(stored);
+  });
+
+  it.each([
+    ["a\u0000b.pdf", "nul_character"],
+    ["\ud800broken.pdf", "lone_surrogate"],
+  ])("refuses the file name %j before anything is stored (400 %s)", async (raw, problem) => {
+    const res = await presign({ filename: raw, contentType: "application/pdf", size: 10 });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatchObject({ code: "bad_request", details: { problem } });
   });
 
   it("shortens a very long name to 255 characters keeping the extension, and refuses an absurd one", async () => {
@@ -213,6 +281,36 @@ describe("register: what the bytes are", () => {
     await expectRefused(presigned, "type_mismatch");
   });
 
+  it.each([
+    [
+      "a PDF with a ZIP appended after %%EOF",
+      () => concat(SAMPLES.pdf(10), ZIP_LOCAL_HEADER),
+      "application/pdf",
+    ],
+    [
+      "a PDF with HTML appended after %%EOF",
+      () => concat(SAMPLES.pdf(10), ascii("<html><script>x</script>")),
+      "application/pdf",
+    ],
+    [
+      "a PNG with HTML after its IEND chunk",
+      () => concat(SAMPLES.png(), ascii("<script>alert(1)</script>")),
+      "image/png",
+    ],
+  ] as const)("refuses %s as a polyglot (trailing_data)", async (_what, bytes, contentType) => {
+    await expectRefused(await staged(bytes(), { contentType }), "trailing_data");
+  });
+
+  it.each([
+    ["a PNG declaring 100,000 x 100,000 pixels", () => pngDeclaring(100_000, 100_000), "image/png"],
+    ["a JPEG declaring 60,000 x 60,000 pixels", () => jpegDeclaring(60_000, 60_000), "image/jpeg"],
+  ] as const)(
+    "refuses %s as an image bomb before it reaches the pipeline",
+    async (_what, bytes, contentType) => {
+      await expectRefused(await staged(bytes(), { contentType }), "image_too_large");
+    },
+  );
+
   it("refuses a PDF declared as image/png", async () => {
     const presigned = await staged(SAMPLES.pdf(10), { contentType: "image/png", filename: "photo.png" });
     await expectRefused(presigned, "type_mismatch");
@@ -252,6 +350,7 @@ describe("register: what the bytes are", () => {
     const pdf = SAMPLES.pdf(10);
     const bytes = new Uint8Array(MAX_BYTES);
     bytes.set(pdf.subarray(0, 20));
+    bytes.set(new TextEncoder().encode("%%EOF\n"), MAX_BYTES - 6);
     const presigned = await staged(bytes, { contentType: "application/pdf" });
     const res = await register({ uploadId: presigned.uploadId });
     expect(res.status).toBe(201);
