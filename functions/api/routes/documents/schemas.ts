@@ -115,13 +115,6 @@ export const DeletedDocumentResponse = z
   })
   .openapi("DeletedDocument");
 
-const ErrorDetails = z
-  .looseObject({
-    reason: z.string().optional(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  })
-  .optional();
-
 export const UploadRefusedSchema = z
   .object({
     error: z.object({
