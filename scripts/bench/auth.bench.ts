@@ -236,16 +236,25 @@ async function measureLogins(f: Fixture): Promise<LoginResults> {
 function probeApp(publicTenantId: string) {
   const app = createFunctionApp("api", { usesDatabase: true });
   const ok = { 200: { description: "The tenant's patient count" } };
-  app.openapi(publicRoute({ method: "get", path: "/bench/public", responses: ok }), async (c) => {
-    const scope = { tenantId: publicTenantId, requestId: c.var.requestId };
-    const [row] = await c.var.db.withTenant(
-      scope,
-      (tx) => tx<{ n: number }[]>`select count(*)::int as n from medchr.patients`,
-    );
-    return c.json({ n: row?.n ?? 0 }, 200);
-  });
   app.openapi(
-    protectedRoute({ method: "get", path: "/bench/protected", permission: "patient.read", responses: ok }),
+    publicRoute({ method: "get", path: "/bench/public", audit: { none: "benchmark" }, responses: ok }),
+    async (c) => {
+      const scope = { tenantId: publicTenantId, requestId: c.var.requestId };
+      const [row] = await c.var.db.withTenant(
+        scope,
+        (tx) => tx<{ n: number }[]>`select count(*)::int as n from medchr.patients`,
+      );
+      return c.json({ n: row?.n ?? 0 }, 200);
+    },
+  );
+  app.openapi(
+    protectedRoute({
+      method: "get",
+      path: "/bench/protected",
+      permission: "patient.read",
+      audit: { none: "benchmark: measures authentication alone" },
+      responses: ok,
+    }),
     async (c) => {
       const [row] = await c.var.db.withTenant(
         tenantScopeOf(c),

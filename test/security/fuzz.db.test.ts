@@ -19,6 +19,7 @@ import {
   startDocumentsHarness,
 } from "../../functions/api/routes/documents/testing";
 import { createApiKey, createUser, signIn, type TestSession } from "../helpers/identity";
+import { dataFingerprint as fingerprintOf } from "./data-fingerprint";
 import { type FixtureKind, PARAM_FIXTURES, SAMPLE_BODIES } from "./route-cases";
 import { allRoutes, buildInventoryApps, pathWith, type RouteUnderTest } from "./route-inventory";
 
@@ -34,33 +35,7 @@ const own: Partial<Record<FixtureKind, string>> = {};
 let ip = 0;
 const nextIp = () => `10.77.${(++ip >> 8) & 255}.${ip & 255}`;
 
-/** Tables whose rows change on every request by design (append-only logs, counters, touches). */
-const VOLATILE_TABLES = new Set([
-  "audit_events",
-  "audit_chain_heads",
-  "ui_sessions",
-  "api_keys",
-  "rate_limit_buckets",
-  "login_attempts",
-]);
-
-/** A digest of every table's contents: equal before and after means nothing was written. */
-async function dataFingerprint(): Promise<Record<string, string>> {
-  const tables = await h.database.owner<{ schema: string; name: string }[]>`
-    select table_schema as schema, table_name as name from information_schema.tables
-    where table_schema in ('medchr', 'medchr_ops') and table_type = 'BASE TABLE'
-    order by 1, 2`;
-  const out: Record<string, string> = {};
-  for (const t of tables) {
-    if (VOLATILE_TABLES.has(t.name)) continue;
-    const [row] = await h.database.owner.unsafe<{ digest: string | null; n: number }[]>(
-      `select md5(coalesce(string_agg(x::text, '|' order by x::text), '')) as digest, count(*)::int as n
-       from "${t.schema}"."${t.name}" x`,
-    );
-    out[`${t.schema}.${t.name}`] = `${row!.n}:${row!.digest}`;
-  }
-  return out;
-}
+const dataFingerprint = () => fingerprintOf(h.database.owner);
 
 /**
  * A new signed-in admin session per call: some routes end the session they are called with

@@ -12,6 +12,7 @@ const ReadySchema = z
 export const getReadyRoute = publicRoute({
   method: "get",
   path: "/ready",
+  audit: { none: "readiness probe; reads no tenant data" },
   tags: ["ops"],
   summary: "Readiness: 200 only when the database answers as the application role",
   responses: {

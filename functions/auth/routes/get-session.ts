@@ -34,6 +34,7 @@ const SessionInfo = z
 export const getSessionRoute = sessionRoute({
   method: "get",
   path: "/auth/session",
+  audit: { none: "the caller's own session state; no patient data" },
   tags: ["auth"],
   summary: "Who I am: user, tenant, role, permissions, MFA state and the CSRF token",
   stages: ["mfa_pending", "mfa_enrollment", "active"],

@@ -55,6 +55,7 @@ const codeErrors = {
 export const postMfaSetupRoute = sessionRoute({
   method: "post",
   path: "/auth/mfa/setup",
+  audit: { none: "starts an enrolment (a short-lived setup token); the enrolment is audited on confirm" },
   tags: ["mfa"],
   summary: "Start TOTP enrolment or replacement (password, or a current code, required)",
   stages: ["mfa_enrollment", "active"],
@@ -65,6 +66,7 @@ export const postMfaSetupRoute = sessionRoute({
 export const postMfaSetupConfirmRoute = sessionRoute({
   method: "post",
   path: "/auth/mfa/setup/confirm",
+  audit: { actions: ["mfa.enroll", "mfa.recovery_codes_generate", "user.login", "session.create"] },
   tags: ["mfa"],
   summary: "Confirm enrolment with a code from the new secret; returns 10 recovery codes once",
   stages: ["mfa_enrollment", "active"],
@@ -81,6 +83,7 @@ export const postMfaSetupConfirmRoute = sessionRoute({
 export const postMfaVerifyRoute = sessionRoute({
   method: "post",
   path: "/auth/mfa/verify",
+  audit: { actions: ["mfa.verify", "user.login", "session.create"] },
   tags: ["mfa"],
   summary: "Second sign-in step: a TOTP or recovery code completes the sign-in",
   stages: ["mfa_pending"],
@@ -91,6 +94,7 @@ export const postMfaVerifyRoute = sessionRoute({
 export const postMfaStepUpRoute = sessionRoute({
   method: "post",
   path: "/auth/mfa/step-up",
+  audit: { actions: ["mfa.verify"] },
   tags: ["mfa"],
   summary: "Fresh MFA for sensitive actions (finalize, share, export, keys, users, policy)",
   request: { body: { content: { "application/json": { schema: CodeBody } }, required: true } },
@@ -106,6 +110,7 @@ export const postMfaStepUpRoute = sessionRoute({
 export const postRecoveryCodesRoute = sessionRoute({
   method: "post",
   path: "/auth/mfa/recovery-codes",
+  audit: { actions: ["mfa.recovery_codes_generate", "mfa.verify"] },
   tags: ["mfa"],
   summary: "Replace my recovery codes (a current code required)",
   request: { body: { content: { "application/json": { schema: CodeBody } }, required: true } },

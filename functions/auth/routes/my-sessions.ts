@@ -23,6 +23,7 @@ const SessionSummary = z
 export const listMySessionsRoute = sessionRoute({
   method: "get",
   path: "/auth/sessions",
+  audit: { none: "lists the caller's own sessions; no patient data" },
   tags: ["auth"],
   summary: "My live sessions",
   responses: {
@@ -34,6 +35,7 @@ export const listMySessionsRoute = sessionRoute({
 export const deleteMySessionRoute = sessionRoute({
   method: "delete",
   path: "/auth/sessions/{sessionId}",
+  audit: { actions: ["session.revoke"] },
   tags: ["auth"],
   summary: "End one of my sessions",
   request: { params: z.object({ sessionId: z.uuid() }) },
@@ -48,6 +50,7 @@ export const deleteMySessionRoute = sessionRoute({
 export const revokeOtherSessionsRoute = sessionRoute({
   method: "post",
   path: "/auth/sessions/revoke-others",
+  audit: { actions: ["user.sessions_revoke"] },
   tags: ["auth"],
   summary: "End all my sessions except this one",
   responses: {

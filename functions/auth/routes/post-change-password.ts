@@ -17,6 +17,7 @@ const ChangePasswordBody = z
 export const postChangePasswordRoute = sessionRoute({
   method: "post",
   path: "/auth/password/change",
+  audit: { actions: ["user.password_change", "session.create"] },
   tags: ["auth"],
   summary: "Change my password (current password required; my other sessions end)",
   request: { body: { content: { "application/json": { schema: ChangePasswordBody } }, required: true } },

@@ -20,6 +20,7 @@ const LoginBody = z
 export const postLoginRoute = publicRoute({
   method: "post",
   path: "/auth/login",
+  audit: { actions: ["user.login", "session.create"] },
   tags: ["auth"],
   summary: "Sign in with email and password (first factor)",
   description:

@@ -11,6 +11,7 @@ import { errorResponse, jsonContent } from "./session-response";
 export const postLogoutRoute = sessionRoute({
   method: "post",
   path: "/auth/logout",
+  audit: { actions: ["user.logout", "session.revoke"] },
   tags: ["auth"],
   summary: "Sign out: the session is revoked server-side and the cookie cleared",
   stages: ["mfa_pending", "mfa_enrollment", "active"],

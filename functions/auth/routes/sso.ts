@@ -70,6 +70,7 @@ const loginRoute = (path: string) =>
   publicRoute({
     method: "get",
     path,
+    audit: { none: "redirects to the provider; the sign-in is audited at the callback" },
     tags: ["auth"],
     summary: "Start single sign-on with a configured OpenID provider",
     description:
@@ -89,6 +90,7 @@ export const getUiSsoLoginRoute = loginRoute("/ui/sso/login");
 export const getSsoCallbackRoute = publicRoute({
   method: "get",
   path: SSO_CALLBACK_PATH,
+  audit: { actions: ["user.login", "session.create", "user.create"] },
   tags: ["auth"],
   summary: "Single sign-on callback (redirect URI)",
   description:
@@ -103,6 +105,7 @@ export const getSsoCallbackRoute = publicRoute({
 export const getSsoProvidersRoute = publicRoute({
   method: "get",
   path: "/auth/sso/providers",
+  audit: { none: "lists the clinic's SSO providers; no patient data" },
   tags: ["auth"],
   summary: "Which single sign-on providers are enabled (names only), for the sign-in page",
   responses: {

@@ -9,6 +9,7 @@ export const healthRoute = (path: string) =>
   publicRoute({
     method: "get",
     path,
+    audit: { none: "liveness probe; reads no data" },
     tags: ["ops"],
     summary: "Liveness: the function runs and its configuration is valid",
     responses: {

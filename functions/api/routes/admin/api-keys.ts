@@ -13,6 +13,7 @@ import { ApiKeySchema, NextCursor, PageQuery } from "./schemas";
 export const createApiKeyRoute = protectedRoute({
   method: "post",
   path: `${ADMIN_BASE}/api-keys`,
+  audit: { actions: ["api_key.create"] },
   tags: ["admin"],
   summary: "Issue an API key for a partner system",
   description:
@@ -31,6 +32,7 @@ export const createApiKeyRoute = protectedRoute({
 export const listApiKeysRoute = protectedRoute({
   method: "get",
   path: `${ADMIN_BASE}/api-keys`,
+  audit: { none: "lists key metadata (never secrets) to an admin; no patient data" },
   tags: ["admin"],
   summary: "My clinic's API keys (never their secrets), oldest first",
   permission: "apikey.manage",
@@ -44,6 +46,7 @@ export const listApiKeysRoute = protectedRoute({
 export const revokeApiKeyRoute = protectedRoute({
   method: "delete",
   path: `${ADMIN_BASE}/api-keys/{apiKeyId}`,
+  audit: { actions: ["api_key.revoke"] },
   tags: ["admin"],
   summary: "Revoke an API key (idempotent)",
   permission: "apikey.manage",

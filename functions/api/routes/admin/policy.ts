@@ -13,6 +13,7 @@ const PolicyResponse = z.object({ policy: TenantPolicySchema });
 export const getPolicyRoute = protectedRoute({
   method: "get",
   path: `${ADMIN_BASE}/policy`,
+  audit: { none: "reads the clinic security policy to an admin; no patient data" },
   tags: ["admin"],
   summary: "My clinic's security policy (defaults when never changed)",
   permission: "tenant.policy.manage",
@@ -22,6 +23,7 @@ export const getPolicyRoute = protectedRoute({
 export const updatePolicyRoute = protectedRoute({
   method: "put",
   path: `${ADMIN_BASE}/policy`,
+  audit: { actions: ["tenant.policy_update"] },
   tags: ["admin"],
   summary: "Change my clinic's security policy (fields left out keep their value)",
   description:

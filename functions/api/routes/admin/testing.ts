@@ -22,6 +22,7 @@ export function buildAdminTestApp() {
       method: "get",
       path: PROBE_PATH,
       permission: "patient.read",
+      audit: { none: "test probe: reports who called, reads no patient data" },
       responses: {
         200: {
           description: "Who called",

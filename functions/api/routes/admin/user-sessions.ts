@@ -9,6 +9,7 @@ import { ADMIN_BASE, commonErrors, errorResponse, fail, jsonContent } from "./ad
 export const revokeUserSessionsRoute = protectedRoute({
   method: "post",
   path: `${ADMIN_BASE}/users/{userId}/sessions/revoke`,
+  audit: { actions: ["user.sessions_revoke"] },
   tags: ["admin"],
   summary: "Sign a user out everywhere",
   description: "Send an empty JSON object as the body (state-changing calls are JSON only).",

@@ -23,6 +23,7 @@ const UserIdParams = z.object({ userId: z.uuid() });
 export const createUserRoute = protectedRoute({
   method: "post",
   path: `${ADMIN_BASE}/users`,
+  audit: { actions: ["user.create"] },
   tags: ["admin"],
   summary: "Add a user to my clinic",
   description:
@@ -42,6 +43,7 @@ export const createUserRoute = protectedRoute({
 export const listUsersRoute = protectedRoute({
   method: "get",
   path: `${ADMIN_BASE}/users`,
+  audit: { none: "staff directory read by an admin; no patient data" },
   tags: ["admin"],
   summary: "My clinic's users, oldest first",
   permission: "user.manage",
@@ -55,6 +57,7 @@ export const listUsersRoute = protectedRoute({
 export const getUserRoute = protectedRoute({
   method: "get",
   path: `${ADMIN_BASE}/users/{userId}`,
+  audit: { none: "staff directory read by an admin; no patient data" },
   tags: ["admin"],
   summary: "One user of my clinic",
   permission: "user.manage",
@@ -69,6 +72,7 @@ export const getUserRoute = protectedRoute({
 export const updateUserRoute = protectedRoute({
   method: "patch",
   path: `${ADMIN_BASE}/users/{userId}`,
+  audit: { actions: ["user.update", "user.disable", "user.sessions_revoke"] },
   tags: ["admin"],
   summary: "Change a user's display name, role or status",
   description:

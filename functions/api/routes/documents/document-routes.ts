@@ -65,6 +65,7 @@ const listConfig = {
   method: "get",
   summary: "A patient's documents with their status, newest first",
   permission: "patient.read",
+  audit: { actions: ["document.list"] },
   responses: { 200: jsonContent(DocumentPageSchema, "One page"), ...commonErrors },
 } as const;
 
@@ -85,6 +86,7 @@ const getConfig = {
   method: "get",
   summary: "One document",
   permission: "patient.read",
+  audit: { actions: ["document.read"] },
   responses: { 200: jsonContent(DocumentEnvelope, "The document"), ...commonErrors },
 } as const;
 
@@ -108,6 +110,7 @@ const deleteConfig = {
     "The row goes at once; the stored file is removed right after, and if storage does not confirm, the removal is queued and retried until it does (objectRemoval: queued).",
   permission: "patient.write",
   responses: { 200: jsonContent(DeletedDocumentResponse, "Deleted"), ...commonErrors },
+  audit: { actions: ["document.delete"] },
 } as const;
 
 export const deleteDocumentRoute = protectedRoute({
@@ -126,6 +129,7 @@ export const partnerDeleteDocumentRoute = protectedRoute({
 export const downloadUrlRoute = protectedRoute({
   method: "get",
   path: "/api/v1/documents/{documentId}/download-url",
+  audit: { actions: ["document.download_url_issued"] },
   ...V1,
   summary: "A short-lived signed link to download a document",
   description:

@@ -45,6 +45,7 @@ const refused = {
 export const presignUploadRoute = protectedRoute({
   method: "post",
   path: "/api/v1/patients/{patientId}/documents/presign-upload",
+  audit: { actions: ["document.upload_url_issued"] },
   tags: ["documents"],
   summary: "Get a signed URL to upload one file for a patient",
   description:
@@ -60,6 +61,7 @@ export const presignUploadRoute = protectedRoute({
 export const registerUploadRoute = protectedRoute({
   method: "post",
   path: "/api/v1/patients/{patientId}/documents/register-upload",
+  audit: { actions: ["document.register", "document.scan", "job.create"] },
   tags: ["documents"],
   summary: "Register an uploaded file as a document, after checking it",
   description:
@@ -79,6 +81,7 @@ export const registerUploadRoute = protectedRoute({
 const directUploadConfig = {
   method: "post",
   summary: "Upload one file for a patient in a single request (multipart)",
+  audit: { actions: ["document.register", "document.scan", "job.create"] },
   description:
     "For partner systems that cannot do presign + PUT + register. Parts: file (required), filename and contentType (optional overrides). The same checks as register-upload run before anything is stored.",
   permission: "patient.write",

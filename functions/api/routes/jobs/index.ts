@@ -44,6 +44,7 @@ export interface JobRouteOptions {
 export const processDocumentRoute = protectedRoute({
   method: "post",
   path: "/api/v1/documents/{documentId}/process",
+  audit: { actions: ["job.create"] },
   tags: ["jobs"],
   summary: "Process a document: text, OCR, classification, extraction, embeddings",
   description:
@@ -61,6 +62,7 @@ export const processDocumentRoute = protectedRoute({
 const getJobConfig = {
   method: "get",
   summary: "A processing job: status, current step, per-step timings and attempts, safe error",
+  audit: { actions: ["job.read"] },
   permission: "patient.read",
   responses: {
     200: jsonContent(JobEnvelope, "The job"),

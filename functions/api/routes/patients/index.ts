@@ -57,6 +57,7 @@ const createRouteFor = (variant: Variant) =>
     path: variant.base,
     tags: variant.tags,
     summary: summary(variant, "Add a patient to my clinic"),
+    audit: { actions: ["patient.create"] },
     description:
       "`mrn` is optional and unique within the clinic (409 naming `mrn` when taken). `dateOfBirth` is YYYY-MM-DD, not before 1900-01-01 and not in the future.",
     permission: "patient.write",
@@ -74,6 +75,7 @@ const listRouteFor = (variant: Variant) =>
     path: variant.base,
     tags: variant.tags,
     summary: summary(variant, "Find my clinic's patients, one page at a time"),
+    audit: { actions: ["patient.list"] },
     description:
       "Oldest first. Filters combine: `q` is a case-insensitive prefix of the given or the family name, `mrn` and `dateOfBirth` match exactly. Entries are summaries; GET one patient for contact, notes and lifestyle.",
     permission: "patient.read",
@@ -87,6 +89,7 @@ const getRouteFor = <P extends z.ZodObject>(variant: Variant, params: P) =>
     path: `${variant.base}/${variant.alias ? "{patient_id}" : "{patientId}"}`,
     tags: variant.tags,
     summary: summary(variant, "One patient of my clinic"),
+    audit: { actions: ["patient.read"] },
     permission: "patient.read",
     request: { params },
     responses: {
@@ -102,6 +105,7 @@ const updateRouteFor = <P extends z.ZodObject>(variant: Variant, params: P) =>
     path: `${variant.base}/${variant.alias ? "{patient_id}" : "{patientId}"}`,
     tags: variant.tags,
     summary: summary(variant, "Change some of a patient's fields"),
+    audit: { actions: ["patient.update"] },
     description:
       "Only the fields sent change. `mrn`, `contact`, `notes` and `lifestyle` are cleared with null; `contact` and `lifestyle` are replaced as a whole.",
     permission: "patient.write",
@@ -120,6 +124,7 @@ const deleteRouteFor = <P extends z.ZodObject>(variant: Variant, params: P) =>
     path: `${variant.base}/${variant.alias ? "{patient_id}" : "{patientId}"}`,
     tags: variant.tags,
     summary: summary(variant, "Delete a patient and everything recorded about them"),
+    audit: { actions: ["patient.delete", "document.delete"] },
     permission: "patient.write",
     request: { params },
     responses: {

@@ -17,6 +17,7 @@ import { PatientRecordEnvelope } from "./record-schemas";
 export const getPatientRecordRoute = protectedRoute({
   method: "get",
   path: "/api/v1/patients/{patientId}/record",
+  audit: { actions: ["record.read"] },
   tags: ["patients"],
   summary: "A patient's current clinical record, with provenance",
   description:

@@ -22,6 +22,7 @@ function probeApp() {
         method,
         path,
         permission,
+        audit: { none: "test probe: reads no patient data" },
         ...(method === "post"
           ? {
               request: {
