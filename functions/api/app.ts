@@ -1,6 +1,7 @@
 import { createFunctionApp } from "../../shared/http/create-app";
 import { registerHealth } from "../../shared/http/routes/health";
 import { registerAdminRoutes } from "./routes/admin";
+import { registerAuditRoutes } from "./routes/audit";
 import {
   DOCUMENT_MULTIPART_PATHS,
   type DocumentRouteOptions,
@@ -28,6 +29,7 @@ export function buildApiApp(options: ApiAppOptions = {}) {
   registerJobRoutes(app);
   registerDocumentRoutes(app, options.documents);
   registerAdminRoutes(app);
+  registerAuditRoutes(app);
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",
     info: {

@@ -390,6 +390,13 @@ const AUDIT_EVENT_SCHEMAS = [
     code: oneOf(JOB_FAILURE_CODES),
   }),
 
+  // An auditor read the log through the API (GET /api/v1/audit/events): how many events and
+  // whether filters narrowed it; never the filter values (an actor or resource id is fine to
+  // know but a free-text action prefix is not worth the risk).
+  auditEvent("audit.read", "audit_chain", {
+    count: count(),
+    filtered: flag(),
+  }),
   auditEvent("audit.verify", "audit_chain", {
     eventsChecked: count(),
     firstBadSeq: count().optional(),
