@@ -26,7 +26,7 @@ const call = (url: string, session: TestSession | Record<string, string>) =>
     {
       headers: {
         "CF-Connecting-IP": `198.51.100.${++ip % 250}`,
-        ...("headers" in session ? session.headers : session),
+        ...("csrfToken" in session ? (session as TestSession).headers : (session as Record<string, string>)),
       },
     },
     env,
