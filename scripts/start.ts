@@ -5,6 +5,9 @@
  *   - Upstash Redis REST stand-in in front of a throw-away redis-server (rate limits), when
  *     redis-server is installed; otherwise the functions use the Postgres rate limiter
  *   - QStash stand-in (job queue with signed deliveries), fresh token and keys every start
+ *   - OpenAI stand-in (chat completions + embeddings), only when OPENAI_BASE_URL points at
+ *     this machine: the pipeline then reaches "OpenAI" through the LLM gateway, and the
+ *     deployment lists openai as a PHI processor (PHI_PROCESSORS) unless told otherwise
  *   - every function in workerd (wrangler dev, one process), behind a dev router that
  *     sends paths to functions as the production routes do, at one origin
  * Ctrl-C stops everything cleanly.
@@ -26,6 +29,7 @@ import { bootstrapTenant } from "../shared/tenancy/bootstrap-tenant";
 import { REPO_ROOT, readMigrations } from "./lib/migrations-dir";
 import { vendorWebAssets } from "./lib/vendor-web-assets";
 import { loadOrCreateDevSecrets } from "./local/dev-secrets";
+import { type OpenAiStandin, startOpenAiStandin } from "./local/openai-standin/server";
 import { startLocalPostgres } from "./local/pglite-server";
 import { type QStashStandin, startQStashStandin } from "./local/qstash/server";
 import { type SupabaseStorageStandin, startSupabaseStorageStandin } from "./local/supabase-storage/server";
@@ -58,6 +62,7 @@ let wrangler: ChildProcess | undefined;
 let redis: UpstashRedisStandin | undefined;
 let qstash: QStashStandin | undefined;
 let storage: SupabaseStorageStandin | undefined;
+let openai: OpenAiStandin | undefined;
 let stopping = false;
 
 async function shutdown(code: number) {
@@ -72,6 +77,7 @@ async function shutdown(code: number) {
   }
   await qstash?.stop().catch(() => {});
   await storage?.stop().catch(() => {});
+  await openai?.stop().catch(() => {});
   await redis?.stop().catch(() => {});
   await pg.stop().catch(() => {});
   step("stopped");
@@ -148,13 +154,15 @@ for (const fn of FUNCTION_NAMES) {
   vars[fn] = {
     APP_ENV: "dev",
     HIPAA_MODE: "false",
-    PHI_PROCESSORS: "none",
+    PHI_PROCESSORS: services.phiProcessors,
     PUBLIC_ORIGIN: origin,
     ...(requirements.secrets.includes("DATABASE_URL") ? { DATABASE_URL: pg.url } : {}),
     ...Object.fromEntries(requirements.keyRings.map((ring) => [ring, secrets[ring]])),
     ...serviceSettingsFor(fn, services),
     // The UI's CSP lets the browser PUT uploads to storage's origin (functions/web/app.ts); a URL, no key.
     ...(fn === "web" ? { SUPABASE_URL: services.storage.url } : {}),
+    // The OpenAI key lives in the pipeline alone (issue 9 §5; FUNCTION_REQUIREMENTS).
+    ...(fn === "pipeline" ? services.openai : {}),
   };
 }
 const configs = await writeLocalWranglerConfigs(vars, join(dataDir, "wrangler-config"));
@@ -221,6 +229,7 @@ console.info(
     `    API docs     ${origin}/api/v1/openapi.json`,
     `    rate limits  ${redis ? "Upstash Redis stand-in" : "Postgres (redis-server is not installed)"}`,
     `    job queue    QStash stand-in at ${services.qstash.url}`,
+    `    AI           ${services.aiDescription}`,
     ...(firstStart
       ? [
           "",
@@ -240,6 +249,11 @@ console.info(
 
 interface LocalServices {
   redis: { url: string; token: string } | undefined;
+  /** The pipeline's OpenAI settings (OPENAI_API_KEY, OPENAI_BASE_URL, ...), or none. */
+  openai: Record<string, string>;
+  /** PHI_PROCESSORS for every function: the processors this deployment may send PHI to. */
+  phiProcessors: string;
+  aiDescription: string;
   qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
   storage: { url: string; serviceRoleKey: string; bucket: string; internalToken: string };
 }
@@ -297,7 +311,9 @@ async function startLocalServices(): Promise<LocalServices> {
   step(
     `file storage: Supabase Storage stand-in at ${storage.url} (objects in ${join(dataDir, "supabase-storage")})`,
   );
+  const ai = await startLocalAi();
   return {
+    ...ai,
     redis: redis ? { url: redis.url, token: redis.token } : undefined,
     qstash: { url: qstash.url, ...qstashSecrets },
     storage: {
@@ -307,6 +323,50 @@ async function startLocalServices(): Promise<LocalServices> {
       internalToken: randomSecret("dev_storage_internal_"),
     },
   };
+}
+
+/**
+ * The AI processor of this run. OPENAI_BASE_URL on this machine (e.g.
+ * OPENAI_BASE_URL=http://127.0.0.1:8790/v1 npm start): the OpenAI stand-in listens there with
+ * a fresh key, and openai is a listed PHI processor (the clinic's AI policy still decides;
+ * its default is on-box only). OPENAI_API_KEY without a loopback URL: passed to the pipeline
+ * as given (synthetic data only on a dev box). Neither: on-box only, PHI_PROCESSORS=none.
+ * PHI_PROCESSORS in the environment overrides the list either way.
+ */
+async function startLocalAi(): Promise<Pick<LocalServices, "openai" | "phiProcessors" | "aiDescription">> {
+  const baseURL = process.env.OPENAI_BASE_URL?.trim();
+  const listed = process.env.PHI_PROCESSORS?.trim();
+  let local: URL | undefined;
+  if (baseURL) {
+    try {
+      local = new URL(baseURL);
+    } catch {
+      throw new Error("OPENAI_BASE_URL is not a URL");
+    }
+    // A loopback host names the local stand-in, never OpenAI (a function: hoisted, unlike a const).
+    if (!["127.0.0.1", "localhost", "[::1]"].includes(local.hostname)) local = undefined;
+  }
+  if (local) {
+    if (local.protocol !== "http:" || !local.port) {
+      throw new Error("OPENAI_BASE_URL on this machine must be http://127.0.0.1:<port>/v1 (the stand-in)");
+    }
+    openai = await startOpenAiStandin({ apiKey: randomSecret("dev_openai_"), port: Number(local.port) });
+    step(`AI: OpenAI stand-in at ${openai.baseURL} (requests: ${openai.url}/__standin/requests)`);
+    return {
+      openai: { OPENAI_API_KEY: openai.apiKey, OPENAI_BASE_URL: openai.baseURL },
+      phiProcessors: listed || "openai",
+      aiDescription: `OpenAI stand-in at ${openai.baseURL}, on-box when the clinic's AI policy says so`,
+    };
+  }
+  const apiKey = process.env.OPENAI_API_KEY?.trim();
+  if (apiKey) {
+    return {
+      openai: { OPENAI_API_KEY: apiKey, ...(baseURL ? { OPENAI_BASE_URL: baseURL } : {}) },
+      phiProcessors: listed || "none",
+      aiDescription: `OpenAI at ${baseURL ?? "its public API"} (PHI_PROCESSORS=${listed || "none"})`,
+    };
+  }
+  return { openai: {}, phiProcessors: listed || "none", aiDescription: "on-box only (no OPENAI_BASE_URL)" };
 }
 
 /**

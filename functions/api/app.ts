@@ -11,6 +11,8 @@ import { registerGetReady } from "./routes/get-ready";
 import { registerJobRoutes } from "./routes/jobs";
 import { registerPatientRoutes } from "./routes/patients";
 import { registerRecordRoutes } from "./routes/records";
+import { registerReportRoutes } from "./routes/reports";
+import { registerSearchRoutes } from "./routes/search";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
 
@@ -26,6 +28,8 @@ export function buildApiApp(options: ApiAppOptions = {}) {
   registerGetReady(app);
   registerPatientRoutes(app);
   registerRecordRoutes(app);
+  registerSearchRoutes(app);
+  registerReportRoutes(app);
   registerJobRoutes(app);
   registerDocumentRoutes(app, options.documents);
   registerAdminRoutes(app);

@@ -1,10 +1,12 @@
 import { createOnBoxEmbeddingProvider } from "../../shared/embeddings";
 import { createFunctionApp } from "../../shared/http/create-app";
 import { registerHealth } from "../../shared/http/routes/health";
+import { databaseRedactor } from "../../shared/llm/redaction/database-redactor";
 import type { EmbeddingProvider } from "../../shared/pipeline/pipeline-steps";
 import { STEP_HANDLERS } from "../../shared/pipeline/steps/step-handlers";
 import { type TextResult, textErr, WORKERS_TEXT_LIMITS } from "../../shared/text";
 import type { OcrEngine } from "../../shared/text/ocr-engine";
+import { externalLlmProvidersFor } from "./external-llm-providers";
 import { registerStepRoutes, type StepRouteOptions } from "./step-routes";
 
 export type PipelineAppOptions = Partial<StepRouteOptions>;
@@ -25,8 +27,9 @@ const defaultEmbeddings = (): EmbeddingProvider => {
 
 /**
  * The pipeline function: QStash-signed step deliveries (POST /pipeline/steps/{step}) and
- * liveness. It reads documents through the STORAGE binding, runs OCR in the isolate, embeds
- * with the on-box provider and publishes each next step to QStash.
+ * liveness. It reads documents through the STORAGE binding, runs OCR in the isolate, extracts
+ * and embeds through the LLM gateway (OpenAI when the deployment and the clinic allow it, else
+ * on-box) and publishes each next step to QStash.
  */
 export function buildPipelineApp(options: PipelineAppOptions = {}) {
   const app = createFunctionApp("pipeline", { usesDatabase: true });
@@ -35,6 +38,8 @@ export function buildPipelineApp(options: PipelineAppOptions = {}) {
     handlers: STEP_HANDLERS,
     getOcr: noOcr,
     embeddings: defaultEmbeddings,
+    externalProviders: externalLlmProvidersFor,
+    redactor: databaseRedactor,
     textLimits: WORKERS_TEXT_LIMITS,
     ...options,
   });

@@ -33,6 +33,7 @@ import {
   supabaseClientFor,
 } from "../api/routes/documents/testing";
 import { registerJobRoutes } from "../api/routes/jobs";
+import { registerReportRoutes } from "../api/routes/reports";
 import { buildPipelineApp } from "./app";
 
 // Loopback, so the stand-in accepts it as a destination; deliveries never leave the process.
@@ -140,6 +141,7 @@ function apiApp() {
     },
   });
   registerJobRoutes(app, { queueFor: () => queue });
+  registerReportRoutes(app, { queueFor: () => queue });
   return app;
 }
 
@@ -327,4 +329,44 @@ describe("ingestion end to end (Node, real QStash protocol)", () => {
     expect(view.job.error).toEqual({ code: "pdf_corrupt", message: expect.any(String) });
     expect((await snapshot(documentId)).counts.status).toBe("failed");
   }, 60_000);
+
+  it("a report drafted through the same path: POST 202, the draft_report step delivered by QStash, a verified draft", async () => {
+    const app = apiApp();
+    const call = makeCaller(app, () => h.env);
+    const patientId = await insertPatient(h.database.owner, h.tenantA);
+    await upload(call, patientId, buildTextPdf(TEXT_PDF_LINES), "note.pdf");
+    await standin.waitForIdle(60_000);
+    answers.length = 0;
+
+    const res = await call(`/api/v1/patients/${patientId}/reports`, {
+      method: "POST",
+      headers: h.clinicianA.headers,
+      body: {},
+    });
+    expect(res.status).toBe(202);
+    const { reportId, jobId } = (await res.json()) as Body;
+    expect(res.headers.get("location")).toBe(`/api/v1/reports/${reportId}`);
+    await standin.waitForIdle(60_000);
+    // The step was delivered twice (duplicateDeliveries) and ran once.
+    expect(answers.filter((a) => a.step === "draft_report").map((a) => a.status)).toEqual([200, 200]);
+    const job = (await (
+      await call(`/api/v1/jobs/${jobId}`, { headers: h.clinicianA.headers })
+    ).json()) as Body;
+    expect(job.job).toMatchObject({ kind: "report.draft", status: "succeeded", currentStep: "draft_report" });
+    expect(job.job.steps).toEqual([
+      expect.objectContaining({ step: "draft_report", status: "succeeded", attempts: 1 }),
+    ]);
+
+    const report = (
+      (await (await call(`/api/v1/reports/${reportId}`, { headers: h.clinicianA.headers })).json()) as Body
+    ).report;
+    expect(report).toMatchObject({ status: "draft", revision: 1, unsupportedCount: 0, provider: "on-box" });
+    const summary = report.content.summary.map((c: Body) => c.text).join(" ");
+    expect(summary).toMatch(/Type 2 diabetes mellitus/);
+    expect(summary).toMatch(/Metformin/);
+    for (const claim of report.content.summary) {
+      expect(claim.support).toBe("verified");
+      for (const c of claim.citations) expect(report.sources[c.chunkId].text).toContain(c.quote);
+    }
+  }, 120_000);
 });

@@ -28,11 +28,8 @@ import {
   runJobStep,
   type StepHandlers,
 } from "../../shared/jobs/run-job-step";
-import {
-  type EmbeddingProvider,
-  PIPELINE_STEPS,
-  type PipelineStep,
-} from "../../shared/pipeline/pipeline-steps";
+import { createLlmGateway, type LlmGatewayDeps, type Redactor } from "../../shared/llm/create-llm-gateway";
+import { type EmbeddingProvider, JOB_STEPS, type JobStep } from "../../shared/pipeline/pipeline-steps";
 import { createQStashJobQueue } from "../../shared/queue/create-qstash-job-queue";
 import type { JobQueue } from "../../shared/queue/job-queue";
 import { readAndVerifyQStashRequest } from "../../shared/queue/read-and-verify-qstash-request";
@@ -50,8 +47,12 @@ export interface StepRouteOptions {
   handlers: StepHandlers;
   /** The isolate's OCR engine, created on first use (index.ts: the Worker's bundled assets). */
   getOcr: () => Promise<TextResult<OcrEngine>>;
-  /** The embedding provider, created once per isolate. */
+  /** The on-box embedding provider, created once per isolate (the gateway's fallback). */
   embeddings: () => EmbeddingProvider;
+  /** The gateway's external providers for this config; default: none (everything on-box). */
+  externalProviders?: (config: AppConfig) => LlmGatewayDeps["providers"];
+  /** The gateway's redactor; default none: a call that must be redacted stays on-box. */
+  redactor?: Redactor;
   textLimits?: Partial<TextLimits>;
   /** Storage for tests; default: the STORAGE service binding with STORAGE_INTERNAL_TOKEN. */
   storageFor?: (c: Context<AppEnv>) => Result<ObjectStorage>;
@@ -105,8 +106,8 @@ function qstashQueueFor(c: Context<AppEnv>, settings: PipelineSettings): JobQueu
   return queue;
 }
 
-function isStep(value: string): value is PipelineStep {
-  return (PIPELINE_STEPS as readonly string[]).includes(value);
+function isStep(value: string): value is JobStep {
+  return (JOB_STEPS as readonly string[]).includes(value);
 }
 
 function responseOf(outcome: RunJobStepOutcome): Record<string, string> {
@@ -160,7 +161,17 @@ export function registerStepRoutes(app: FunctionApp, options: StepRouteOptions):
       storage: storage.value,
       getOcr: options.getOcr,
       ...(options.textLimits ? { textLimits: options.textLimits } : {}),
-      embeddings: options.embeddings(),
+      llm: createLlmGateway({
+        db: c.var.db,
+        auditKeys: requireKeyRing(c.var.config, "AUDIT_KEYS"),
+        deployment: {
+          phiProcessors: c.var.config.phiProcessors,
+          redactionEnabled: c.var.config.phiRedactionEnabled,
+        },
+        providers: options.externalProviders?.(c.var.config) ?? {},
+        onBoxEmbeddings: options.embeddings(),
+        ...(options.redactor ? { redactor: options.redactor } : {}),
+      }),
       now: options.now ?? (() => new Date()),
       requestId: c.var.requestId,
       queue: (options.queueFor ?? qstashQueueFor)(c, settings.value),

@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { PIPELINE_STEPS } from "../pipeline/pipeline-steps";
+import { GATEWAY_REFUSAL_CODES, LLM_PROVIDER_KINDS, LLM_PURPOSES } from "../llm/llm-gateway";
+import { AI_POLICY_MODES } from "../llm/policy/tenant-ai-policy";
+import { JOB_KINDS, JOB_STEPS } from "../pipeline/pipeline-steps";
+import { REPORT_SECTIONS } from "../reports/report-schema";
 
 /**
  * The audit event catalogue: one entry per `action`, each naming the resource type it is
@@ -33,6 +36,8 @@ export const AUDIT_RESOURCE_TYPES = [
   "document",
   "job",
   "audit_chain",
+  "llm_egress",
+  "report",
 ] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
@@ -203,7 +208,6 @@ const DOCUMENT_MEDIA_TYPES = [
   "image/tiff",
   "text/plain",
 ] as const;
-const JOB_KINDS = ["document.process", "chr.draft", "retention.export"] as const;
 /** Scanner verdicts; "error" when clamd gave none (the upload then waits, fail closed). */
 const DOCUMENT_SCAN_RESULTS = ["clean", "infected", "error"] as const;
 /** Why clamd gave no verdict (shared/documents/scan-with-clamd.ts ClamdFailureReason). */
@@ -262,13 +266,24 @@ export const JOB_FAILURE_CODES = [
   "embedding_invalid",
   "version_incomplete",
   "newer_version_current",
+  // report drafting (shared/reports)
+  "report_deleted",
+  "record_empty",
+  "draft_invalid",
+  "draft_refused",
   // the runner (shared/jobs)
   "step_crashed",
   "step_stuck",
   "other",
 ] as const;
 /** permanent: the step said retrying cannot help; retries_exhausted: the last retry failed too. */
-const JOB_FAILURE_REASONS = ["permanent", "retries_exhausted", "document_deleted", "stuck"] as const;
+const JOB_FAILURE_REASONS = [
+  "permanent",
+  "retries_exhausted",
+  "document_deleted",
+  "report_deleted",
+  "stuck",
+] as const;
 export const AUDIT_CHAIN_FAILURE_REASONS = [
   "hash_mismatch",
   "broken_link",
@@ -336,6 +351,8 @@ const AUDIT_EVENT_SCHEMAS = [
   auditEvent("patient.delete", "patient", {}),
   // The patient's current clinical record (facts of every document's current version).
   auditEvent("record.read", "patient", { documents: count(), items: count() }),
+  // A search of one patient's documents: how many asked and found; never the query text.
+  auditEvent("patient.search", "patient", { k: count(), results: count(), vector: flag() }),
 
   auditEvent("document.upload_url_issued", "document", {
     patientId: id(),
@@ -370,13 +387,13 @@ const AUDIT_EVENT_SCHEMAS = [
   auditEvent("job.read", "job", { documentId: id().optional() }),
   // One failed attempt of one step (resource: the job); retryable attempts are retried by QStash.
   auditEvent("job.step_failed", "job", {
-    step: oneOf(PIPELINE_STEPS),
+    step: oneOf(JOB_STEPS),
     attempt: count(),
     retryable: flag(),
     code: oneOf(JOB_FAILURE_CODES),
   }),
   // The sweeper re-published a step that never finished (lost publish, crashed Worker).
-  auditEvent("job.step_requeued", "job", { step: oneOf(PIPELINE_STEPS), sweeps: count() }),
+  auditEvent("job.step_requeued", "job", { step: oneOf(JOB_STEPS), sweeps: count() }),
   auditEvent("job.succeeded", "job", {
     kind: oneOf(JOB_KINDS),
     documentId: id().optional(),
@@ -385,7 +402,7 @@ const AUDIT_EVENT_SCHEMAS = [
   auditEvent("job.failed", "job", {
     kind: oneOf(JOB_KINDS),
     documentId: id().optional(),
-    step: oneOf(PIPELINE_STEPS).optional(),
+    step: oneOf(JOB_STEPS).optional(),
     reason: oneOf(JOB_FAILURE_REASONS),
     code: oneOf(JOB_FAILURE_CODES),
   }),
@@ -396,6 +413,61 @@ const AUDIT_EVENT_SCHEMAS = [
   auditEvent("audit.read", "audit_chain", {
     count: count(),
     filtered: flag(),
+  }),
+  // Client Health Reports (shared/reports). Ids, enums and counts only: never report text,
+  // section content or quotes.
+  auditEvent("report.draft_requested", "report", { patientId: id(), jobId: id() }),
+  auditEvent("report.drafted", "report", {
+    patientId: id(),
+    provider: oneOf(["on-box", "openai"]),
+    fallback: flag(),
+    claims: count(),
+    unsupported: count(),
+    dropped: count(),
+    chunks: count(),
+  }),
+  auditEvent("report.list", "patient", { count: count() }),
+  auditEvent("report.read", "report", { patientId: id(), history: flag() }),
+  auditEvent("report.edit", "report", {
+    patientId: id(),
+    section: oneOf(REPORT_SECTIONS),
+    revision: count(),
+  }),
+  auditEvent("report.finalize", "report", { patientId: id(), revision: count() }),
+  auditEvent("report.amend", "report", { patientId: id(), amendsReportId: id() }),
+  // Share links of finalized reports: made, withdrawn, and each view by the link's holder
+  // (actor anonymous). Never the token.
+  auditEvent("report.share", "report", { patientId: id(), shareId: id(), days: count() }),
+  auditEvent("report.share_revoke", "report", { patientId: id(), shareId: id() }),
+  auditEvent("report.share_viewed", "report", { patientId: id(), shareId: id() }),
+  // An export left the product: the patient's FHIR Bundle, or a finalized report as PDF.
+  auditEvent("report.export", "patient", {
+    format: oneOf(["fhir", "pdf"]),
+    items: count(),
+    reportId: id().optional(),
+  }),
+  // The public keys that verify report signatures were read (resource: the caller's tenant).
+  auditEvent("report.keys_read", "tenant", { count: count() }),
+
+  // The LLM gateway's decision on one call (one row of llm_egress_events, whose id is the
+  // resource): processor, purpose, outcome and counts; never content.
+  auditEvent("llm.egress", "llm_egress", {
+    processor: oneOf(LLM_PROVIDER_KINDS),
+    purpose: oneOf(LLM_PURPOSES),
+    outcome: oneOf(["sent", "failed", "on_box", "refused"] as const),
+    allowed: flag(),
+    redacted: flag(),
+    identifiersRemoved: count(),
+    charsSent: count(),
+    reason: oneOf(GATEWAY_REFUSAL_CODES).optional(),
+    patientId: id().optional(),
+    documentId: id().optional(),
+  }),
+  auditEvent("llm.egress_read", "llm_egress", { count: count(), filtered: flag() }),
+  auditEvent("tenant.ai_policy_update", "tenant", {
+    fields: setOf(["mode", "allowed_processors", "redaction_required"] as const),
+    mode: oneOf(AI_POLICY_MODES),
+    redactionRequired: flag(),
   }),
   auditEvent("audit.verify", "audit_chain", {
     eventsChecked: count(),

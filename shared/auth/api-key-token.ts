@@ -16,6 +16,7 @@
 
 import { activeKey, decodeBase64Url, encodeBase64Url, type KeyRing } from "../config/key-ring";
 import { encodeBase32 } from "../core/base32";
+import { hmacSha256 } from "../core/hmac-sha256";
 import { type DomainError, err, ok, type Result } from "../core/result";
 import { timingSafeEqual } from "../core/timing-safe-equal";
 
@@ -68,23 +69,7 @@ export function parseApiKeyToken(token: string): Result<ApiKeyParts, DomainError
   return ok({ keyId, secret });
 }
 
-const importedKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
-/** One import per key per isolate: every API call verifies a secret. */
-function hmacKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
-  let key = importedKeys.get(raw);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    importedKeys.set(raw, key);
-    // A failed import must not stay cached as a permanent rejection.
-    key.catch(() => importedKeys.delete(raw));
-  }
-  return key;
-}
-
-async function mac(secret: string, raw: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(raw), new TextEncoder().encode(secret));
-  return new Uint8Array(signature);
-}
+const mac = (secret: string, raw: Uint8Array<ArrayBuffer>) => hmacSha256(secret, raw);
 
 /** Hash under the ring's active key; store `hash` (api_keys.secret_hash) and `keyId` (hash_key_id). */
 export async function hashApiKeySecret(

@@ -15,6 +15,8 @@ export const KEY_RING_SETTINGS = [
   "MFA_ENCRYPTION_KEYS",
   "API_KEY_HMAC_KEYS",
   "SHARE_LINK_KEYS",
+  // Ed25519 seeds that sign finalized reports (shared/reports/sign-report.ts).
+  "REPORT_SIGNING_KEYS",
   // HMAC for rate-limit keys, so raw IPs and emails never reach Redis (create-rate-limit-key.ts).
   "RATE_LIMIT_KEYS",
 ] as const;
@@ -71,6 +73,7 @@ export const FUNCTION_REQUIREMENTS: Record<FunctionName, FunctionRequirements> =
       "SESSION_KEYS",
       "API_KEY_HMAC_KEYS",
       "SHARE_LINK_KEYS",
+      "REPORT_SIGNING_KEYS",
       "RATE_LIMIT_KEYS",
       // Admins create users with passwords through the api.
       "PASSWORD_PEPPER_KEYS",
@@ -95,6 +98,9 @@ export const FUNCTION_REQUIREMENTS: Record<FunctionName, FunctionRequirements> =
       "QSTASH_NEXT_SIGNING_KEY",
       "STORAGE_INTERNAL_TOKEN",
     ],
+    // The only function that may hold a model provider's key (ADR 0009): without it every
+    // gateway call answers on-box.
+    optionalSecrets: ["OPENAI_API_KEY"],
     handlesPhi: true,
   },
   cron: {

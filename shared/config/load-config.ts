@@ -32,6 +32,7 @@ const baseSchema = z.object({
   APP_ENV: z.enum(["dev", "test", "prod"]),
   HIPAA_MODE: booleanFlag,
   PHI_PROCESSORS: z.string().optional(),
+  PHI_REDACTION_ENABLED: booleanFlag,
   TRUST_PROXY_HEADERS: booleanFlag,
   TRUSTED_PROXY_IPS: z.string().optional(),
   STEP_UP_WINDOW_MINUTES: z.coerce.number().int().min(1).max(60).optional(),
@@ -56,6 +57,8 @@ export interface AppConfig {
   /** prod or HIPAA mode: every dev convenience off, every secret strong. */
   readonly strict: boolean;
   readonly phiProcessors: readonly string[];
+  /** PHI_REDACTION_ENABLED: identifiers removed before every external AI call, whatever tenants say. */
+  readonly phiRedactionEnabled: boolean;
   readonly trustProxyHeaders: boolean;
   readonly trustedProxyCidrs: readonly string[];
   readonly stepUpWindowMinutes: number;
@@ -173,6 +176,7 @@ export function loadConfig(
     hipaaMode: base.HIPAA_MODE,
     strict,
     phiProcessors,
+    phiRedactionEnabled: base.PHI_REDACTION_ENABLED,
     trustProxyHeaders: base.TRUST_PROXY_HEADERS,
     trustedProxyCidrs,
     stepUpWindowMinutes: base.STEP_UP_WINDOW_MINUTES ?? 15,

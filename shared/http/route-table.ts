@@ -13,6 +13,8 @@ export const ROUTE_TABLE: ReadonlyArray<{ pattern: string; function: FunctionNam
   { pattern: "/documents*", function: "api" },
   { pattern: "/jobs/*", function: "api" },
   { pattern: "/chr/*", function: "api" },
+  // Shared reports' patient pages (no sign-in; the token is the credential).
+  { pattern: "/share/*", function: "api" },
   { pattern: "/health", function: "api" },
   { pattern: "/ready", function: "api" },
   // Only liveness is public: /storage/internal/* is reached through the STORAGE binding.

@@ -60,7 +60,7 @@ export async function createDocumentProcessingJob(
   const [job] = await tx<{ id: string }[]>`
     insert into medchr.jobs (tenant_id, kind, patient_id, document_id, status, current_step, steps)
     values (medchr.current_tenant_id(), ${JOB_KIND_DOCUMENT_PROCESS}, ${document.patient_id}, ${documentId},
-      'queued', ${first}, ${tx.json(initialSteps() as never)})
+      'queued', ${first}, ${tx.json(initialSteps(JOB_KIND_DOCUMENT_PROCESS) as never)})
     returning id`;
   const jobId = job!.id;
   const [version] = await tx<{ id: string }[]>`

@@ -1,7 +1,8 @@
 /**
  * Ends a job as failed, in the caller's transaction, together with what it was building: the
  * job row (code, message, finished), its version (failed: never made current) and the
- * document (failed, unless another run already finished it), and the job.failed event. Used
+ * document (failed, unless another run already finished it), or the report it was drafting
+ * (failed, with the code), and the job.failed event. Used
  * by the runner (last retry, permanent failure, document deleted) and the sweeper (stuck).
  *
  * Rows the steps wrote for the failed version (pages, facts, chunks) stay with it: the patient
@@ -10,7 +11,7 @@
 import { type AuditContext, recordAudit } from "../audit/audit-context";
 import { JOB_FAILURE_CODES } from "../audit/audit-events";
 import type { Tx } from "../db/database";
-import type { PipelineStep } from "../pipeline/pipeline-steps";
+import type { JobKind, JobStep } from "../pipeline/pipeline-steps";
 import {
   JOB_ERROR_CODE_PATTERN,
   type JobRow,
@@ -20,13 +21,18 @@ import {
   withStep,
 } from "./job-view";
 
-export type JobFailureReason = "permanent" | "retries_exhausted" | "document_deleted" | "stuck";
+export type JobFailureReason =
+  | "permanent"
+  | "retries_exhausted"
+  | "document_deleted"
+  | "report_deleted"
+  | "stuck";
 
 export interface JobFailure {
   code: string;
   message: string;
   reason: JobFailureReason;
-  step: PipelineStep | null;
+  step: JobStep | null;
 }
 
 /** A step's code as the job row may hold it (the column's pattern), else a generic one. */
@@ -52,7 +58,7 @@ export async function failJob(
   failure: JobFailure,
   audit: AuditContext,
   now: Date,
-  steps: StepRecord[] = parseSteps(job.steps),
+  steps: StepRecord[] = parseSteps(job.steps, job.kind),
 ): Promise<void> {
   const code = safeErrorCode(failure.code);
   const finalSteps = failure.step
@@ -71,12 +77,17 @@ export async function failJob(
   if (job.document_id) {
     await tx`update medchr.documents set status = 'failed' where id = ${job.document_id} and status = 'processing'`;
   }
+  if (job.kind === "report.draft") {
+    await tx`
+      update medchr.reports set status = 'failed', error_code = ${code}
+      where job_id = ${job.id} and status = 'drafting'`;
+  }
   await recordAudit(tx, audit, {
     action: "job.failed",
     outcome: "FAILURE",
     resource: { type: "job", id: job.id },
     details: {
-      kind: job.kind as "document.process",
+      kind: job.kind as JobKind,
       ...(job.document_id ? { documentId: job.document_id } : {}),
       ...(failure.step ? { step: failure.step } : {}),
       reason: failure.reason,

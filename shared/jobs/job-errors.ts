@@ -35,6 +35,7 @@ export const jobErrors = {
  */
 export const RUNNER_FAILURE_MESSAGES = {
   document_deleted: "The document was deleted while it was being processed.",
+  report_deleted: "The report was deleted while it was being drafted.",
   step_crashed: "A processing step failed unexpectedly.",
   step_stuck: "A processing step did not finish and was given up.",
   step_failed: "A processing step failed.",

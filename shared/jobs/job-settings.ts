@@ -2,7 +2,7 @@
  * The numbers and names the job runner, the api (first publish) and the sweeper (cron) agree on:
  * where a step is delivered, how its deduplication id is built, how often it is retried.
  */
-import type { PipelineStep } from "../pipeline/pipeline-steps";
+import type { JobStep } from "../pipeline/pipeline-steps";
 
 /** Steps are delivered as POST <PUBLIC_ORIGIN>/pipeline/steps/<step> with body {jobId}. */
 export const PIPELINE_STEP_PATH_PREFIX = "/pipeline/steps/";
@@ -44,12 +44,12 @@ export const STEP_DELIVERY_GRACE_SECONDS = 15 * 60;
 /** Re-publishes of one step by the sweeper before the job is failed as stuck. */
 export const MAX_STEP_SWEEPS = 3;
 
-export function stepPath(step: PipelineStep): string {
+export function stepPath(step: JobStep): string {
   return `${PIPELINE_STEP_PATH_PREFIX}${step}`;
 }
 
 /** The absolute URL a step is published to (and the `sub` its delivery's signature must name). */
-export function stepUrl(publicOrigin: string, step: PipelineStep): string {
+export function stepUrl(publicOrigin: string, step: JobStep): string {
   return new URL(stepPath(step), publicOrigin).toString();
 }
 
@@ -58,11 +58,11 @@ export function stepUrl(publicOrigin: string, step: PipelineStep): string {
  * re-published after a crash between commit and publish is dropped if the first publish got
  * through. Built from ids only (DEDUPLICATION_ID_PATTERN).
  */
-export function stepDeduplicationId(jobId: string, step: PipelineStep): string {
+export function stepDeduplicationId(jobId: string, step: JobStep): string {
   return `${jobId}:${step}`;
 }
 
 /** The sweeper's re-publish: a new id per sweep, or QStash would drop it as a duplicate. */
-export function sweepDeduplicationId(jobId: string, step: PipelineStep, sweep: number): string {
+export function sweepDeduplicationId(jobId: string, step: JobStep, sweep: number): string {
   return `${jobId}:${step}:sweep${sweep}`;
 }

@@ -5,12 +5,13 @@
  */
 import { z } from "zod";
 import type { Tx } from "../db/database";
-import { PIPELINE_STEPS, type PipelineStep } from "../pipeline/pipeline-steps";
+import { JOB_STEPS, type JobStep, stepsOfKind } from "../pipeline/pipeline-steps";
 
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "cancelled"]);
 export const JOB_KIND_DOCUMENT_PROCESS = "document.process";
+export const JOB_KIND_REPORT_DRAFT = "report.draft";
 
 /**
  * pending: not started (or published and waiting for its delivery); running: an attempt holds
@@ -26,7 +27,7 @@ export const MAX_JOB_ERROR_MESSAGE_CHARS = 500;
 
 /** One element of jobs.steps. Parsed on read: a row written by older code still validates. */
 export const StepRecordSchema = z.object({
-  step: z.enum(PIPELINE_STEPS),
+  step: z.enum(JOB_STEPS),
   status: z.enum(STEP_STATUSES),
   startedAt: z.string().nullable().default(null),
   finishedAt: z.string().nullable().default(null),
@@ -39,8 +40,9 @@ export const StepRecordSchema = z.object({
 });
 export type StepRecord = z.output<typeof StepRecordSchema>;
 
-export function initialSteps(): StepRecord[] {
-  return PIPELINE_STEPS.map((step) => ({
+/** The steps of a new job of `kind`, all pending. */
+export function initialSteps(kind: string): StepRecord[] {
+  return stepsOfKind(kind).map((step) => ({
     step,
     status: "pending" as const,
     startedAt: null,
@@ -53,16 +55,16 @@ export function initialSteps(): StepRecord[] {
 }
 
 /**
- * The stored steps, one per pipeline step in order; a step missing from the stored array (a
- * job created by older code) reads as pending.
+ * The stored steps, one per step of the job's kind in order; a step missing from the stored
+ * array (a job created by older code) reads as pending.
  */
-export function parseSteps(value: unknown): StepRecord[] {
+export function parseSteps(value: unknown, kind: string): StepRecord[] {
   const parsed = z.array(StepRecordSchema).safeParse(value);
   const stored = parsed.success ? parsed.data : [];
-  return initialSteps().map((fresh) => stored.find((s) => s.step === fresh.step) ?? fresh);
+  return initialSteps(kind).map((fresh) => stored.find((s) => s.step === fresh.step) ?? fresh);
 }
 
-export function stepRecord(steps: readonly StepRecord[], step: PipelineStep): StepRecord {
+export function stepRecord(steps: readonly StepRecord[], step: JobStep): StepRecord {
   const found = steps.find((s) => s.step === step);
   if (!found) throw new Error(`no record for step ${step}`);
   return found;
@@ -70,14 +72,14 @@ export function stepRecord(steps: readonly StepRecord[], step: PipelineStep): St
 
 export function withStep(
   steps: readonly StepRecord[],
-  step: PipelineStep,
+  step: JobStep,
   change: Partial<StepRecord>,
 ): StepRecord[] {
   return steps.map((s) => (s.step === step ? { ...s, ...change } : s));
 }
 
 export interface JobStepView {
-  step: PipelineStep;
+  step: JobStep;
   status: StepStatus;
   startedAt: string | null;
   finishedAt: string | null;
@@ -89,7 +91,7 @@ export interface JobView {
   id: string;
   kind: string;
   status: JobStatus;
-  currentStep: PipelineStep | null;
+  currentStep: JobStep | null;
   steps: JobStepView[];
   attempts: number;
   error: { code: string; message: string } | null;
@@ -107,7 +109,7 @@ export interface JobRow {
   patient_id: string;
   document_id: string | null;
   status: JobStatus;
-  current_step: PipelineStep | null;
+  current_step: JobStep | null;
   steps: unknown;
   attempts: number;
   lease_expires_at: Date | null;
@@ -126,7 +128,7 @@ export function toJobView(row: JobRow): JobView {
     kind: row.kind,
     status: row.status,
     currentStep: row.current_step,
-    steps: parseSteps(row.steps).map(({ step, status, startedAt, finishedAt, ms, attempts }) => ({
+    steps: parseSteps(row.steps, row.kind).map(({ step, status, startedAt, finishedAt, ms, attempts }) => ({
       step,
       status,
       startedAt,

@@ -9,6 +9,7 @@ import { testKeyRing } from "../../test/helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../../test/helpers/test-database";
 import type { AuditContext } from "../audit/audit-context";
 import { PIPELINE_STEPS, type PipelineStep } from "../pipeline/pipeline-steps";
+import { onBoxGateway } from "../pipeline/steps/testing";
 import { textErr } from "../text";
 import { createDocumentProcessingJob } from "./create-document-processing-job";
 import { getJob } from "./get-job";
@@ -53,11 +54,11 @@ function runnerContext(overrides: Partial<JobRunnerContext> = {}): JobRunnerCont
     db: database.db,
     storage: noStorage,
     getOcr: async () => textErr("ocr_unavailable", "no OCR in this test"),
-    embeddings: {
+    llm: onBoxGateway(database.db, {
       model: "test@1",
       dimensions: 2,
       embed: async () => ({ ok: true, value: [] }),
-    },
+    }),
     now: () => new Date(),
     requestId: "test-runner",
     queue,

@@ -1,5 +1,5 @@
 import type { Result } from "../core/result";
-import type { PipelineStep } from "../pipeline/pipeline-steps";
+import type { JobStep } from "../pipeline/pipeline-steps";
 import type { JobQueue, JobQueueError, PublishedJob } from "../queue/job-queue";
 import { STEP_DELIVERY_RETRIES, stepDeduplicationId, stepUrl } from "./job-settings";
 
@@ -7,7 +7,7 @@ export interface PublishJobStepInput {
   /** Where the pipeline function is reached (PUBLIC_ORIGIN). */
   publicOrigin: string;
   jobId: string;
-  step: PipelineStep;
+  step: JobStep;
   /** Default `${jobId}:${step}` (stepDeduplicationId); the sweeper passes its own. */
   deduplicationId?: string;
 }

@@ -25,10 +25,13 @@ import { recordAudit } from "../audit/audit-context";
 import type { KeyRing } from "../config/key-ring";
 import type { RequestScope, Tx } from "../db/database";
 import {
+  isPipelineStep,
+  type JobKind,
+  type JobStep,
+  type JobStepHandlers,
   nextStep,
-  type PipelineStep,
+  type ReportStepInput,
   type StepContext,
-  type StepHandler,
   type StepInput,
   type StepOutcome,
 } from "../pipeline/pipeline-steps";
@@ -37,6 +40,7 @@ import { auditFailureCode, failJob, safeErrorCode } from "./fail-job";
 import { RUNNER_FAILURE_MESSAGES } from "./job-errors";
 import { MAX_STEP_ATTEMPTS, STEP_LEASE_SECONDS, STEP_RETRY_GRACE_SECONDS } from "./job-settings";
 import {
+  JOB_KIND_REPORT_DRAFT,
   type JobRow,
   parseSteps,
   readJobRow,
@@ -55,14 +59,13 @@ export interface JobRunnerContext extends StepContext {
   queue: JobQueue;
   /** PUBLIC_ORIGIN: the pipeline function's origin, the destination of every step. */
   publicOrigin: string;
-  auditKeys: KeyRing;
   /** Default STEP_LEASE_SECONDS. */
   leaseSeconds?: number;
 }
 
 export interface RunJobStepInput {
   jobId: string;
-  step: PipelineStep;
+  step: JobStep;
   /** 1 for a message's first delivery (Upstash-Retried + 1). */
   deliveryAttempt: number;
   /** Deliveries one message gets (its retries + 1). */
@@ -73,9 +76,9 @@ export type RunJobStepOutcome =
   /** Nothing to do: acknowledge. */
   | { result: "ignored"; reason: "job_not_found" | "job_finished" | "step_not_current" | "step_done" }
   /** The step had already succeeded and its next step was published again. */
-  | { result: "republished"; next: PipelineStep }
+  | { result: "republished"; next: JobStep }
   /** The step succeeded and the next one was published. */
-  | { result: "advanced"; next: PipelineStep }
+  | { result: "advanced"; next: JobStep }
   /** The last step succeeded: the job is done. */
   | { result: "succeeded" }
   /** The job failed (recorded); acknowledge so the message is not retried. */
@@ -85,7 +88,7 @@ export type RunJobStepOutcome =
   /** Another live attempt holds the step: answer 5xx, a later retry will find it finished. */
   | { result: "busy" };
 
-export type StepHandlers = Readonly<Record<PipelineStep, StepHandler>>;
+export type StepHandlers = JobStepHandlers;
 
 /** Whether the delivery is done with (2xx) or must come again (5xx). */
 export function isAcknowledged(outcome: RunJobStepOutcome): boolean {
@@ -96,8 +99,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Claim =
   | { kind: "done"; outcome: RunJobStepOutcome }
-  | { kind: "republish"; next: PipelineStep }
-  | { kind: "run"; input: StepInput; attempt: number };
+  | { kind: "republish"; next: JobStep }
+  | { kind: "run"; target: JobTarget; attempt: number };
+
+/**
+ * What a job works on, found again at every claim and every outcome: a document.process job's
+ * document and the version it builds, a report.draft job's report. Gone: the job fails.
+ */
+type JobTarget = { kind: "document"; input: StepInput } | { kind: "report"; input: ReportStepInput };
 
 export async function runJobStep(
   ctx: JobRunnerContext,
@@ -149,7 +158,7 @@ export async function runJobStep(
   const startedMs = Date.now();
   let outcome: StepOutcome;
   try {
-    outcome = await handler(stepContextOf(ctx), claim.input);
+    outcome = await runHandler(handlers, input.step, stepContextOf(ctx), claim.target);
   } catch (error) {
     // A throw is a bug or an infrastructure fault (a dropped connection): retryable, and
     // logged by class only, since driver and parser messages can quote data.
@@ -190,46 +199,76 @@ function stepContextOf(ctx: JobRunnerContext): StepContext {
     storage: ctx.storage,
     getOcr: ctx.getOcr,
     ...(ctx.textLimits ? { textLimits: ctx.textLimits } : {}),
-    embeddings: ctx.embeddings,
+    llm: ctx.llm,
+    auditKeys: ctx.auditKeys,
     now: ctx.now,
     requestId: ctx.requestId,
   };
 }
 
-async function documentAndVersion(
-  tx: Tx,
-  job: JobRow,
-): Promise<{ documentId: string; versionId: string } | null> {
+/** A step of one kind never runs with another kind's target (the step names its kind). */
+function runHandler(
+  handlers: StepHandlers,
+  step: JobStep,
+  ctx: StepContext,
+  target: JobTarget,
+): Promise<StepOutcome> {
+  if (isPipelineStep(step)) {
+    if (target.kind !== "document") throw new TypeError(`step ${step} needs a document job`);
+    return handlers[step](ctx, target.input);
+  }
+  if (target.kind !== "report") throw new TypeError(`step ${step} needs a report job`);
+  return handlers[step](ctx, target.input);
+}
+
+async function targetOf(tx: Tx, job: JobRow): Promise<JobTarget | null> {
+  if (job.kind === JOB_KIND_REPORT_DRAFT) {
+    const [report] = await tx<{ id: string }[]>`
+      select id from medchr.reports where job_id = ${job.id}`;
+    return report
+      ? {
+          kind: "report",
+          input: { tenantId: job.tenant_id, jobId: job.id, patientId: job.patient_id, reportId: report.id },
+        }
+      : null;
+  }
   if (!job.document_id) return null;
   const [row] = await tx<{ document_id: string; version_id: string }[]>`
     select d.id as document_id, v.id as version_id
     from medchr.documents d join medchr.document_versions v on v.document_id = d.id
     where d.id = ${job.document_id} and v.job_id = ${job.id}`;
-  return row ? { documentId: row.document_id, versionId: row.version_id } : null;
+  return row
+    ? {
+        kind: "document",
+        input: {
+          tenantId: job.tenant_id,
+          jobId: job.id,
+          documentId: row.document_id,
+          patientId: job.patient_id,
+          versionId: row.version_id,
+        },
+      }
+    : null;
 }
 
-async function failForDeletedDocument(
+async function failForMissingTarget(
   tx: Tx,
   job: JobRow,
   steps: StepRecord[],
-  step: PipelineStep,
+  step: JobStep,
   audit: AuditContext,
   now: Date,
 ): Promise<RunJobStepOutcome> {
+  const code = job.kind === JOB_KIND_REPORT_DRAFT ? "report_deleted" : "document_deleted";
   await failJob(
     tx,
     job,
-    {
-      code: "document_deleted",
-      message: RUNNER_FAILURE_MESSAGES.document_deleted,
-      reason: "document_deleted",
-      step,
-    },
+    { code, message: RUNNER_FAILURE_MESSAGES[code], reason: code, step },
     audit,
     now,
     steps,
   );
-  return { result: "failed", code: "document_deleted" };
+  return { result: "failed", code };
 }
 
 async function claimStep(
@@ -245,7 +284,10 @@ async function claimStep(
   if (TERMINAL_JOB_STATUSES.has(job.status)) {
     return { kind: "done", outcome: { result: "ignored", reason: "job_finished" } };
   }
-  const steps = parseSteps(job.steps);
+  const steps = parseSteps(job.steps, job.kind);
+  if (!steps.some((s) => s.step === input.step)) {
+    return { kind: "done", outcome: { result: "ignored", reason: "step_not_current" } };
+  }
   const record = stepRecord(steps, input.step);
   if (record.status === "succeeded") {
     const next = nextStep(input.step);
@@ -262,9 +304,9 @@ async function claimStep(
   if (record.status === "running" && job.lease_expires_at && job.lease_expires_at.getTime() > now.getTime()) {
     return { kind: "done", outcome: { result: "busy" } };
   }
-  const target = await documentAndVersion(tx, job);
+  const target = await targetOf(tx, job);
   if (!target) {
-    return { kind: "done", outcome: await failForDeletedDocument(tx, job, steps, input.step, audit, now) };
+    return { kind: "done", outcome: await failForMissingTarget(tx, job, steps, input.step, audit, now) };
   }
 
   const attempt = record.attempts + 1;
@@ -280,17 +322,7 @@ async function claimStep(
     update medchr.jobs set status = 'running', current_step = ${input.step}, attempts = attempts + 1,
       lease_expires_at = ${lease}, steps = ${tx.json(running as never)}
     where id = ${jobId}`;
-  return {
-    kind: "run",
-    attempt,
-    input: {
-      tenantId: job.tenant_id,
-      jobId,
-      documentId: target.documentId,
-      patientId: job.patient_id,
-      versionId: target.versionId,
-    },
-  };
+  return { kind: "run", attempt, target };
 }
 
 async function recordOutcome(
@@ -308,12 +340,12 @@ async function recordOutcome(
   // The patient was deleted (jobs cascade) or the job ended meanwhile (sweeper, cancel).
   if (!job) return { result: "ignored", reason: "job_not_found" };
   if (TERMINAL_JOB_STATUSES.has(job.status)) return { result: "ignored", reason: "job_finished" };
-  const steps = parseSteps(job.steps);
+  const steps = parseSteps(job.steps, job.kind);
   // Another attempt (after this one's lease ran out) finished the step first.
   if (stepRecord(steps, input.step).status === "succeeded") return { result: "ignored", reason: "step_done" };
   if (job.current_step !== input.step) return { result: "ignored", reason: "step_not_current" };
-  if (!(await documentAndVersion(tx, job))) {
-    return failForDeletedDocument(tx, job, steps, input.step, audit, now);
+  if (!(await targetOf(tx, job))) {
+    return failForMissingTarget(tx, job, steps, input.step, audit, now);
   }
 
   if (outcome.ok) {
@@ -339,7 +371,7 @@ async function recordOutcome(
       outcome: "SUCCESS",
       resource: { type: "job", id: jobId },
       details: {
-        kind: job.kind as "document.process",
+        kind: job.kind as JobKind,
         ...(job.document_id ? { documentId: job.document_id } : {}),
         attempts: job.attempts,
       },

@@ -13,7 +13,7 @@ import type { JobQueue } from "../queue/job-queue";
 import { createDocumentProcessingJob } from "./create-document-processing-job";
 import type { JobError } from "./job-errors";
 import type { JobStatus } from "./job-view";
-import { publishJobStep } from "./publish-job-step";
+import { publishFirstStep } from "./publish-first-step";
 
 export interface StartDocumentProcessingDeps {
   db: Database;
@@ -46,28 +46,10 @@ export async function startDocumentProcessing(
   );
   if (!created.ok) return created;
   const { jobId, status, publish } = created.value;
-  let published = false;
-  const queue =
-    publish && deps.publicOrigin ? (typeof deps.queue === "function" ? deps.queue() : deps.queue) : null;
-  if (publish && queue && deps.publicOrigin) {
-    const result = await publishJobStep(queue, {
-      publicOrigin: deps.publicOrigin,
-      jobId,
-      step: publish,
-    });
-    published = result.ok;
-    if (!result.ok) {
-      console.warn(
-        JSON.stringify({
-          level: "warn",
-          event: "job.publish_failed",
-          jobId,
-          step: publish,
-          code: result.error.code,
-          requestId: deps.scope.requestId,
-        }),
-      );
-    }
-  }
+  const published = await publishFirstStep(
+    { queue: deps.queue, publicOrigin: deps.publicOrigin, requestId: deps.scope.requestId },
+    jobId,
+    publish,
+  );
   return ok({ jobId, status, created: created.value.created, published });
 }

@@ -17,7 +17,7 @@
 import { type AuditContext, recordAudit } from "../audit/audit-context";
 import type { KeyRing } from "../config/key-ring";
 import type { Database } from "../db/database";
-import { PIPELINE_STEPS, type PipelineStep } from "../pipeline/pipeline-steps";
+import { type JobStep, stepsOfKind } from "../pipeline/pipeline-steps";
 import type { JobQueue } from "../queue/job-queue";
 import { failJob } from "./fail-job";
 import { RUNNER_FAILURE_MESSAGES } from "./job-errors";
@@ -85,10 +85,11 @@ export async function sweepStuckJobs(
         order by updated_at
         limit ${limit}
         for update skip locked`;
-      const publish: Array<{ jobId: string; step: PipelineStep; sweep: number }> = [];
+      const publish: Array<{ jobId: string; step: JobStep; sweep: number }> = [];
       for (const job of stuck) {
-        const step = job.current_step ?? PIPELINE_STEPS[0];
-        const steps = parseSteps(job.steps);
+        const step = job.current_step ?? stepsOfKind(job.kind)[0];
+        if (!step) continue;
+        const steps = parseSteps(job.steps, job.kind);
         const record = stepRecord(steps, step);
         const sweeps = record.sweeps + 1;
         if (sweeps > MAX_STEP_SWEEPS) {

@@ -5,8 +5,15 @@
 import { randomBytes } from "node:crypto";
 import { err, ok, type Result } from "../core/result";
 import type { Sql } from "../db/database";
-import type { PipelineStep, StepHandler, StepOutcome } from "../pipeline/pipeline-steps";
-import { PIPELINE_STEPS } from "../pipeline/pipeline-steps";
+import type {
+  JobStep,
+  JobStepHandlers,
+  ReportStepInput,
+  StepContext,
+  StepInput,
+  StepOutcome,
+} from "../pipeline/pipeline-steps";
+import { JOB_STEPS } from "../pipeline/pipeline-steps";
 import type { JobQueue, JobQueueError, PublishedJob, PublishJobOptions } from "../queue/job-queue";
 
 export interface PublishedMessage {
@@ -51,27 +58,30 @@ export function createRecordingQueue(): RecordingQueue {
 }
 
 export interface FakeHandlers {
-  handlers: Record<PipelineStep, StepHandler>;
-  calls: PipelineStep[];
+  handlers: JobStepHandlers;
+  calls: JobStep[];
   /** Replace one step's behaviour; the default succeeds. */
-  set(step: PipelineStep, handler: StepHandler): void;
+  set(step: JobStep, handler: AnyStepHandler): void;
   reset(): void;
 }
+
+/** Either kind's handler: an input with both kinds' fields satisfies each. */
+type AnyStepHandler = (ctx: StepContext, input: StepInput & ReportStepInput) => Promise<StepOutcome>;
 
 const succeed = async (): Promise<StepOutcome> => ({ ok: true });
 
 export function createFakeHandlers(): FakeHandlers {
-  const behaviour = new Map<PipelineStep, StepHandler>();
-  const calls: PipelineStep[] = [];
+  const behaviour = new Map<JobStep, AnyStepHandler>();
+  const calls: JobStep[] = [];
   const handlers = Object.fromEntries(
-    PIPELINE_STEPS.map((step) => [
+    JOB_STEPS.map((step) => [
       step,
-      (async (ctx, input) => {
+      async (ctx: StepContext, input: never) => {
         calls.push(step);
         return (behaviour.get(step) ?? succeed)(ctx, input);
-      }) satisfies StepHandler,
+      },
     ]),
-  ) as Record<PipelineStep, StepHandler>;
+  ) as unknown as JobStepHandlers;
   return {
     handlers,
     calls,

@@ -55,6 +55,8 @@ export interface StructuredTask<Input, Output> {
   sourceText(input: Input): string;
   /** The on-box answer: deterministic, sends nothing anywhere. */
   onBox(input: Input): Output | Promise<Output>;
+  /** The on-box provider's versioned name, recorded as the model (e.g. "on-box-rules@3"). */
+  readonly onBoxModel: string;
   /**
    * Keeps only what can be found in the source (a value the model invented, a citation that does
    * not resolve) and counts what it dropped. Applied to every provider's answer.

@@ -32,6 +32,7 @@ import {
   seededAdminPassword,
   startLocalStack,
 } from "../helpers/local-stack";
+import { expectOnlyProvokedErrors } from "../helpers/ui-flows";
 
 /** Generous: bcrypt at cost 12 on 2 shared cores that also run wrangler, workerd and PGlite. */
 const POLL = { timeout: 20_000 };
@@ -70,21 +71,6 @@ afterAll(async () => {
 function ready(): { browser: Browser; stack: LocalStack } {
   if (!browser || !stack) throw new Error("browser or stack did not start (see the beforeAll error)");
   return { browser, stack };
-}
-
-/** The same bar as ui.e2e.test.ts: only the 4xx answers the test provoked, nothing else. */
-async function expectOnlyProvokedErrors(problems: PageProblems, provoked: string[]) {
-  expect(await problems.cspViolations()).toEqual([]);
-  expect(problems.pageErrors).toEqual([]);
-  expect(problems.failedRequests).toEqual([]);
-  expect(problems.errorResponses).toEqual(provoked);
-  const unexpected = problems.consoleErrors.filter(
-    (message) =>
-      !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message) ||
-      !provoked.some((response) => message.includes(response.slice(4))),
-  );
-  expect(unexpected).toEqual([]);
-  expect(problems.consoleErrors).toHaveLength(provoked.length);
 }
 
 /**
@@ -179,7 +165,14 @@ describe("administration in Chromium", () => {
       "page",
     );
     expect(await page.locator("#view-shell").isHidden()).toBe(true);
-    expect(await page.getByRole("tab").allTextContents()).toEqual(["Users", "API keys", "Clinic policy"]);
+    // AI & data sharing and the PHI egress log are covered by admin-ai.e2e.test.ts.
+    expect(await page.getByRole("tab").allTextContents()).toEqual([
+      "Users",
+      "API keys",
+      "Clinic policy",
+      "AI & data sharing",
+      "PHI egress log",
+    ]);
     expect(await page.getByRole("tab", { name: "Users" }).getAttribute("aria-selected")).toBe("true");
     expect(await page.getByRole("tabpanel").count()).toBe(1);
 

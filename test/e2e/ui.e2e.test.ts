@@ -26,6 +26,7 @@ import {
   seededAdminPassword,
   startLocalStack,
 } from "../helpers/local-stack";
+import { expectOnlyProvokedErrors } from "../helpers/ui-flows";
 
 /**
  * How long to wait for the page to show a server's answer. Generous: password checks are
@@ -57,25 +58,6 @@ afterAll(async () => {
 function ready(): { browser: Browser; stack: LocalStack } {
   if (!browser || !stack) throw new Error("browser or stack did not start (see the beforeAll error)");
   return { browser, stack };
-}
-
-/**
- * The page broke nothing: no CSP violation, no uncaught error, no failed request, and
- * exactly the 4xx responses the test provoked (Chromium logs each as a console error
- * "Failed to load resource ... 4xx", which is the only console error allowed).
- */
-async function expectOnlyProvokedErrors(problems: PageProblems, provoked: string[]) {
-  expect(await problems.cspViolations()).toEqual([]);
-  expect(problems.pageErrors).toEqual([]);
-  expect(problems.failedRequests).toEqual([]);
-  expect(problems.errorResponses).toEqual(provoked);
-  const unexpected = problems.consoleErrors.filter(
-    (message) =>
-      !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message) ||
-      !provoked.some((response) => message.includes(response.slice(4))),
-  );
-  expect(unexpected).toEqual([]);
-  expect(problems.consoleErrors).toHaveLength(provoked.length);
 }
 
 describe("UI in Chromium", () => {

@@ -55,6 +55,8 @@ export interface StartOptions {
   /** Reuse a data folder (restart); default: a fresh temporary one. */
   dataDir?: string;
   timeoutMs?: number;
+  /** Extra environment for start.ts (e.g. OPENAI_BASE_URL to start the OpenAI stand-in). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -209,7 +211,12 @@ export async function startLocalStack(options: StartOptions = {}): Promise<Local
       "--data-dir",
       dataDir,
     ],
-    { cwd: REPO_ROOT, env: stackEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true },
+    {
+      cwd: REPO_ROOT,
+      env: { ...stackEnv(), ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
   );
   if (!child.pid) throw new Error("could not spawn scripts/start.ts");
   const pid = child.pid;

@@ -21,6 +21,7 @@ import { ROLE_PERMISSIONS } from "../../shared/auth/permissions";
 import { auditActorOf } from "../../shared/auth/principal";
 import { createFunctionApp } from "../../shared/http/create-app";
 import { protectedRoute } from "../../shared/http/define-route";
+import { seedReport, seedShare } from "../../shared/reports/testing";
 import { createApiKey, createUser, signIn, type TestUser, testKeyRing } from "../helpers/identity";
 import {
   type AuditScenario,
@@ -146,6 +147,7 @@ async function prepare(route: RouteUnderTest): Promise<AuditScenario> {
     apiKeyId: (await createApiKey(h.database.owner, h.tenantA, { scopes: ["read"] })).id,
   };
   ids.job_id = ids.jobId!;
+  ids.reportId = (await seedReport(h.database.owner, h.tenantA, patient.id)).reportId;
   const caller = await signIn(h.database.db, admin);
   ids.sessionId = (await signIn(h.database.db, admin)).sessionId;
   const headers =
@@ -214,11 +216,56 @@ async function prepare(route: RouteUnderTest): Promise<AuditScenario> {
       const stored = await registeredDocument(patient.id);
       return { path: pathWith(route, { ...ids, documentId: stored }), headers, phi };
     }
+    case "POST /api/v1/reports/{reportId}/amend": {
+      // Only a finalized report can be amended.
+      const finalized = await seedReport(h.database.owner, h.tenantA, patient.id, { status: "finalized" });
+      return { path: pathWith(route, { ...ids, reportId: finalized.reportId }), headers, body: {}, phi };
+    }
+    case "GET /api/v1/reports/{reportId}/pdf":
+    case "POST /api/v1/reports/{reportId}/share": {
+      const finalized = await seedReport(h.database.owner, h.tenantA, patient.id, { status: "finalized" });
+      return { path: pathWith(route, { ...ids, reportId: finalized.reportId }), headers, body, phi };
+    }
+    case "POST /api/v1/reports/{reportId}/shares/{shareId}/revoke":
+    case "GET /share/{token}": {
+      const finalized = await seedReport(h.database.owner, h.tenantA, patient.id, { status: "finalized" });
+      const share = await seedShare(
+        h.database.owner,
+        h.tenantA,
+        finalized.reportId,
+        testKeyRing("SHARE_LINK_KEYS"),
+      );
+      const path = pathWith(route, {
+        ...ids,
+        reportId: finalized.reportId,
+        shareId: share.shareId,
+        token: share.token,
+      });
+      const anonymous = { "CF-Connecting-IP": nextIp() };
+      return route.key.startsWith("GET /share")
+        ? { path, headers: anonymous, phi }
+        : { path, headers, body: {}, phi };
+    }
+    case "POST /chr/draft":
+      body = { patient_id: patient.id };
+      break;
     case "PUT /api/v1/admin/policy":
       // A value different from the current one each time: an unchanged policy writes no event.
       policyWindow = policyWindow === 10 ? 20 : 10;
       body = { stepUpWindowMinutes: policyWindow };
       break;
+    case "PUT /api/v1/admin/ai-policy": {
+      // From the stored version, with redaction flipped: an unchanged policy writes no event.
+      const [row] = await h.database.owner<{ version: number; redaction_required: boolean }[]>`
+        select version, redaction_required from medchr.tenant_ai_policies where tenant_id = ${h.tenantA}`;
+      body = {
+        mode: "on_box",
+        allowedProcessors: [],
+        redactionRequired: row ? !row.redaction_required : false,
+        version: row?.version ?? 1,
+      };
+      break;
+    }
   }
   return { path: pathWith(route, ids), headers, body, phi };
 }

@@ -18,7 +18,8 @@ import {
   SAMPLES,
   startDocumentsHarness,
 } from "../../functions/api/routes/documents/testing";
-import { createApiKey, createUser, signIn, type TestSession } from "../helpers/identity";
+import { seedReport, seedShare } from "../../shared/reports/testing";
+import { createApiKey, createUser, signIn, type TestSession, testKeyRing } from "../helpers/identity";
 import { dataFingerprint as fingerprintOf } from "./data-fingerprint";
 import { type FixtureKind, PARAM_FIXTURES, SAMPLE_BODIES } from "./route-cases";
 import { allRoutes, buildInventoryApps, pathWith, type RouteUnderTest } from "./route-inventory";
@@ -140,6 +141,11 @@ beforeAll(async () => {
     values (${h.tenantA}, 'document.process', ${own.patient}, ${own.document}, 'fuzz')
     returning id`;
   own.job = job!.id;
+  own.report = (await seedReport(h.database.owner, h.tenantA, own.patient)).reportId;
+  const finalized = await seedReport(h.database.owner, h.tenantA, own.patient, { status: "finalized" });
+  own.share = (
+    await seedShare(h.database.owner, h.tenantA, finalized.reportId, testKeyRing("SHARE_LINK_KEYS"))
+  ).shareId;
 });
 
 afterAll(async () => {

@@ -16,6 +16,9 @@ export const PUBLIC_ROUTES = new Set([
   "GET /auth/sso/providers",
   "GET /ui/sso/login",
   "GET /auth/sso/callback",
+  // A shared report's patient page: the token in the path is the credential (one-time shown,
+  // stored hashed, expiring, revocable); an unknown one is a 404 page.
+  "GET /share/{token}",
 ]);
 
 /**
@@ -34,8 +37,18 @@ export const PARAM_FIXTURES = {
   jobId: "job",
   // The seed's partner path GET /jobs/{job_id}.
   job_id: "job",
+  reportId: "report",
+  shareId: "share",
 } as const;
 export type FixtureKind = (typeof PARAM_FIXTURES)[keyof typeof PARAM_FIXTURES];
+
+/**
+ * A valid query string per route whose query has required parameters (validation runs before
+ * the handler, so a cross-tenant 404 needs a query that passes it). Values are synthetic.
+ */
+export const SAMPLE_QUERIES: Record<string, Record<string, string>> = {
+  "GET /api/v1/patients/{patientId}/search": { q: "glucose trend", k: "5" },
+};
 
 /**
  * A valid body per route with a JSON body (validation runs before the handler, so a
@@ -60,6 +73,12 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/admin/users/{userId}/sessions/revoke": {},
   "POST /api/v1/admin/api-keys": { name: "suite key", scopes: ["read"] },
   "PUT /api/v1/admin/policy": { stepUpWindowMinutes: 10 },
+  "PUT /api/v1/admin/ai-policy": {
+    mode: "on_box",
+    allowedProcessors: [],
+    redactionRequired: true,
+    version: 1,
+  },
   "POST /api/v1/patients/{patientId}/documents/presign-upload": {
     filename: "suite.pdf",
     contentType: "application/pdf",
@@ -80,6 +99,14 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   "PATCH /api/v1/patients/{patientId}": { notes: "changed by the security suite" },
   "POST /patients": { givenName: "Suite", familyName: "Partner", dateOfBirth: "1980-01-01", sex: "unknown" },
   "PATCH /patients/{patient_id}": { notes: "changed by the security suite" },
+  "POST /chr/draft": { patient_id: "00000000-0000-4000-8000-000000000000" },
+  "PATCH /api/v1/reports/{reportId}": {
+    revision: 1,
+    section: "summary",
+    value: [{ text: "Edited by the security suite.", support: "clinician", citations: [] }],
+  },
+  "POST /api/v1/reports/{reportId}/finalize": { revision: 1 },
+  "POST /api/v1/reports/{reportId}/share": { expiresInDays: 7 },
 };
 
 /** A small synthetic PDF as a direct-upload form (the file part is all the route needs). */

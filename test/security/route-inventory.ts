@@ -8,6 +8,7 @@ import { buildAuthApp } from "../../functions/auth/app";
 import type { Permission } from "../../shared/auth/permissions";
 import type { SessionStage } from "../../shared/auth/principal";
 import { AUTH_EXTENSION, PERMISSION_EXTENSION, STAGES_EXTENSION } from "../../shared/http/define-route";
+import { SAMPLE_QUERIES } from "./route-cases";
 
 export interface RouteUnderTest {
   key: string;
@@ -61,8 +62,10 @@ export function allRoutes(apps: InventoryApps): RouteUnderTest[] {
 
 /** Fills path parameters from `ids` (a placeholder uuid for any not given). */
 export function pathWith(route: RouteUnderTest, ids: Record<string, string>): string {
-  return route.path.replace(
+  const path = route.path.replace(
     /\{(\w+)\}/g,
     (_, name: string) => ids[name] ?? "00000000-0000-4000-8000-000000000000",
   );
+  const query = SAMPLE_QUERIES[route.key];
+  return query ? `${path}?${new URLSearchParams(query)}` : path;
 }

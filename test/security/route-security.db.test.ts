@@ -16,7 +16,8 @@ import {
   SCOPE_PERMISSIONS,
 } from "../../shared/auth/permissions";
 import type { SessionStage } from "../../shared/auth/principal";
-import { createApiKey, createUser, signIn, type TestSession } from "../helpers/identity";
+import { seedReport, seedShare } from "../../shared/reports/testing";
+import { createApiKey, createUser, signIn, type TestSession, testKeyRing } from "../helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../helpers/test-database";
 import { testEnv } from "../helpers/test-env";
 import { type FixtureKind, PARAM_FIXTURES, PUBLIC_ROUTES, SAMPLE_BODIES } from "./route-cases";
@@ -122,6 +123,11 @@ beforeAll(async () => {
     values (${tenantB}, 'document.process', ${foreign.patient}, ${foreign.document}, 'suite')
     returning id`;
   foreign.job = jobB!.id;
+  foreign.report = (await seedReport(database.owner, tenantB, foreign.patient)).reportId;
+  const finalizedB = await seedReport(database.owner, tenantB, foreign.patient, { status: "finalized" });
+  foreign.share = (
+    await seedShare(database.owner, tenantB, finalizedB.reportId, testKeyRing("SHARE_LINK_KEYS"))
+  ).shareId;
   adminKeyHeaders = (await createApiKey(database.owner, tenantA, { scopes: ["read", "write", "admin"] }))
     .headers;
 });
@@ -272,6 +278,9 @@ describe("other tenant's fixtures after the suite", () => {
     const [patient] = await database.owner<{ mrn: string; family_name: string; notes: string }[]>`
       select mrn, family_name, notes from medchr.patients where id = ${foreign.patient!}`;
     expect(patient).toEqual({ mrn: "SUITE-B-1", family_name: "Clinic", notes: "tenant B only" });
+    const [report] = await database.owner<{ status: string; revision: number }[]>`
+      select status, revision from medchr.reports where id = ${foreign.report!}`;
+    expect(report).toEqual({ status: "draft", revision: 1 });
     const [events] = await database.owner<{ n: number }[]>`
       select count(*)::int as n from medchr.audit_events where tenant_id = ${tenantB} and action not in ('session.create')`;
     expect(events!.n).toBe(0);

@@ -3,11 +3,13 @@
  * diagnoses, allergies, vitals), each with the page and characters it was read from and the key
  * the patient record de-duplicates on. The provider's output is validated by the one schema every
  * provider answers to, and every citation is checked against the stored page text, before
- * anything is written: a fact that cannot be shown where it came from is not stored.
+ * anything is written: a fact that cannot be shown where it came from is not stored. The
+ * extractor recorded on the version names who answered (the on-box rules and their version, or
+ * `llm:<model>`), so a record can say which facts a model read.
  */
 
+import { clinicalExtractionTask } from "../../clinical/clinical-extraction-task";
 import type { PageText } from "../../clinical/document-lines";
-import { extractClinicalFacts } from "../../clinical/extract-clinical-facts";
 import { type ClinicalExtraction, ClinicalExtractionSchema, type Provenance } from "../../clinical/schema";
 import {
   allergyDedupKey,
@@ -20,7 +22,7 @@ import {
 import type { StepHandler } from "../pipeline-steps";
 import { extractorName } from "./extractor-name";
 import { failed, stepFailures } from "./step-failures";
-import { loadBuildingTarget, pipelineScope, readVersionPages } from "./step-target";
+import { llmScope, loadBuildingTarget, pipelineScope, readVersionPages } from "./step-target";
 
 interface FactRow {
   kind: FactKind;
@@ -82,7 +84,17 @@ export const extractFactsStep: StepHandler = async (ctx, input) => {
   if (!read.ok) return read.outcome;
   if (read.target.pageCount === null) return failed(stepFailures.pagesMissing());
 
-  const parsed = ClinicalExtractionSchema.safeParse(extractClinicalFacts(read.pages));
+  // Through the gateway: the clinic's policy decides whether a model or the on-box rules answer;
+  // both answers are validated by the one schema and grounded in the page text (the gateway
+  // applies the task's ground()), then checked once more here before anything is written.
+  const answer = await ctx.llm.runStructured(
+    llmScope(ctx, input, read.target),
+    clinicalExtractionTask,
+    read.pages,
+  );
+  // Only the on-box answer failing its own schema gets here (external failures fall back).
+  if (!answer.ok) return failed(stepFailures.extractionInvalid());
+  const parsed = ClinicalExtractionSchema.safeParse(answer.value.output);
   if (!parsed.success) return failed(stepFailures.extractionInvalid());
   const rows = factRows(parsed.data);
   if (!citationsFit(rows, read.pages)) return failed(stepFailures.extractionInvalid());
@@ -102,7 +114,8 @@ export const extractFactsStep: StepHandler = async (ctx, input) => {
         from jsonb_to_recordset(${tx.json(batch as never)}) as r(kind text, ordinal integer, data jsonb,
           page integer, char_start integer, char_end integer, dedup_key text)`;
     }
-    await tx`update medchr.document_versions set extractor = ${extractorName} where id = ${input.versionId}`;
+    const extractor = answer.value.provider === "on-box" ? extractorName : `llm:${answer.value.model}`;
+    await tx`update medchr.document_versions set extractor = ${extractor} where id = ${input.versionId}`;
     const count = (kind: FactKind) => rows.filter((r) => r.kind === kind).length;
     return {
       ok: true as const,

@@ -30,7 +30,7 @@ export const finalizeStep: StepHandler = async (ctx, input) =>
       select v.document_type,
         (select count(*)::int from medchr.document_chunks c
           where c.version_id = v.id
-            and (c.embedding is null or c.embedding_model is distinct from ${ctx.embeddings.model})) as unembedded
+            and c.embedding is null) as unembedded
       from medchr.document_versions v where v.id = ${t.versionId}`;
     if (t.pageCount === null || !state || state.document_type === null || state.unembedded > 0) {
       return failed(stepFailures.versionIncomplete());

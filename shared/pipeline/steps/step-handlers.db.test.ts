@@ -10,6 +10,7 @@ import {
 } from "../../../scripts/local/supabase-storage/testing";
 import { buildGreyPng } from "../../../test/fixtures/clinical/build-test-image";
 import { buildTestPdf, buildTextPdf } from "../../../test/fixtures/clinical/build-test-pdf";
+import { testKeyRing } from "../../../test/helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../../../test/helpers/test-database";
 import { ok } from "../../core/result";
 import { createOnBoxEmbeddingProvider } from "../../embeddings/create-on-box-embedding-provider";
@@ -26,6 +27,7 @@ import {
   CLINIC_NOTE_PAGES,
   createRun,
   createTestPatient,
+  onBoxGateway,
   type PipelineFixture,
   parseVector,
   runAllSteps,
@@ -67,7 +69,8 @@ beforeAll(async () => {
     db: database.db,
     storage,
     getOcr: ocr.get,
-    embeddings: createOnBoxEmbeddingProvider(),
+    llm: onBoxGateway(database.db),
+    auditKeys: testKeyRing("AUDIT_KEYS"),
     now: () => new Date(),
     requestId: "test-pipeline-steps",
   };
@@ -414,7 +417,7 @@ describe("every step is idempotent", () => {
     expect(strip(state)).toEqual(strip(expected));
   });
 
-  it("embed re-embeds chunks made by another model, and only those", async () => {
+  it("embed embeds each chunk once through the gateway and records the model beside it", async () => {
     const patientId = await createTestPatient(database.owner, tenantId);
     const { documentId } = await seedDocument(
       fixture,
@@ -429,22 +432,7 @@ describe("every step is idempotent", () => {
     const chunks = await countRows("document_chunks", run.versionId);
     const calls: number[] = [];
     const onBox = createOnBoxEmbeddingProvider();
-    const older = {
-      model: "on-box-hash-256@0",
-      dimensions: 256,
-      embed: (texts: readonly string[]) => onBox.embed(texts),
-    };
-    expect(await STEP_HANDLERS.embed({ ...ctx, embeddings: older }, run)).toEqual({
-      ok: true,
-      metrics: { embedded: chunks, batches: 1 },
-    });
-    // Finalize refuses vectors of a model other than the configured one.
-    expect(await STEP_HANDLERS.finalize(ctx, run)).toMatchObject({
-      ok: false,
-      failure: { code: "version_incomplete", retryable: false },
-    });
     const counting = {
-      ...onBox,
       model: onBox.model,
       dimensions: onBox.dimensions,
       embed: (texts: readonly string[]) => {
@@ -452,15 +440,27 @@ describe("every step is idempotent", () => {
         return onBox.embed(texts);
       },
     };
-    expect(await STEP_HANDLERS.embed({ ...ctx, embeddings: counting }, run)).toEqual({
+    const withCounting = { ...ctx, llm: onBoxGateway(database.db, counting) };
+    expect(await STEP_HANDLERS.embed(withCounting, run)).toEqual({
       ok: true,
       metrics: { embedded: chunks, batches: 1 },
     });
-    expect(await STEP_HANDLERS.embed({ ...ctx, embeddings: counting }, run)).toEqual({
+    // A redelivery embeds only what is still missing: nothing.
+    expect(await STEP_HANDLERS.embed(withCounting, run)).toEqual({
       ok: true,
       metrics: { embedded: 0, batches: 0 },
     });
     expect(calls).toEqual([chunks]);
+    const models = await database.owner<{ model: string }[]>`
+      select distinct embedding_model as model from medchr.document_chunks where version_id = ${run.versionId}`;
+    expect(models.map((m) => m.model)).toEqual([onBox.model]);
+    // Every gateway call left an egress event: on-box, nothing sent, for this document.
+    const egress = await database.owner<
+      { processor: string; outcome: string; purpose: string; chars_sent: number }[]
+    >`
+      select processor, outcome, purpose, chars_sent from medchr.llm_egress_events
+      where document_id = ${run.documentId} and purpose = 'embedding'`;
+    expect(egress).toEqual([{ processor: "on-box", outcome: "on_box", purpose: "embedding", chars_sent: 0 }]);
     expect(await STEP_HANDLERS.finalize(ctx, run)).toMatchObject({ ok: true });
   });
 });
@@ -808,7 +808,7 @@ describe("handlers check the run they are given", () => {
       dimensions: 256,
       embed: async () => ({ ok: false, error: { code: "unavailable", message: "down" } }) as const,
     };
-    expect(await STEP_HANDLERS.embed({ ...ctx, embeddings: down }, run)).toMatchObject({
+    expect(await STEP_HANDLERS.embed({ ...ctx, llm: onBoxGateway(database.db, down) }, run)).toMatchObject({
       ok: false,
       failure: { code: "embedding_unavailable", retryable: true },
     });
@@ -818,12 +818,12 @@ describe("handlers check the run they are given", () => {
       dimensions: 256,
       embed: async (t: readonly string[]) => ok(t.map(() => [1, 0])),
     };
-    expect(await STEP_HANDLERS.embed({ ...ctx, embeddings: short }, run)).toMatchObject({
+    expect(await STEP_HANDLERS.embed({ ...ctx, llm: onBoxGateway(database.db, short) }, run)).toMatchObject({
       ok: false,
       failure: { code: "embedding_invalid", retryable: false },
     });
     const wide = { ...onBox, model: "wide@1", dimensions: 1536 };
-    expect(await STEP_HANDLERS.embed({ ...ctx, embeddings: wide }, run)).toMatchObject({
+    expect(await STEP_HANDLERS.embed({ ...ctx, llm: onBoxGateway(database.db, wide) }, run)).toMatchObject({
       ok: false,
       failure: { code: "embedding_invalid", retryable: false },
     });

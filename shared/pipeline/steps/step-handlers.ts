@@ -4,7 +4,8 @@
  * publishes the next step. Handlers return failures as values; they throw only when the
  * database itself fails, which the runner treats like a retryable failure.
  */
-import type { PipelineStep, StepHandler } from "../pipeline-steps";
+import { draftReportStep } from "../../reports/draft-report-step";
+import type { JobStepHandlers } from "../pipeline-steps";
 import { chunkStep } from "./chunk-step";
 import { classifyStep } from "./classify-step";
 import { embedStep } from "./embed-step";
@@ -15,11 +16,13 @@ import { finalizeStep } from "./finalize-step";
 export { extractorName } from "./extractor-name";
 export { PIPELINE_ACTOR_ID } from "./step-target";
 
-export const STEP_HANDLERS: Record<PipelineStep, StepHandler> = {
+export const STEP_HANDLERS: JobStepHandlers = {
   extract_text: extractTextStep,
   classify: classifyStep,
   extract_facts: extractFactsStep,
   chunk: chunkStep,
   embed: embedStep,
   finalize: finalizeStep,
+  // report.draft jobs (shared/reports)
+  draft_report: draftReportStep,
 };

@@ -6,6 +6,7 @@
  */
 import type { PageText } from "../../clinical/document-lines";
 import type { RequestScope, Tx } from "../../db/database";
+import type { LlmCallScope } from "../../llm/llm-gateway";
 import type { StepContext, StepInput, StepOutcome } from "../pipeline-steps";
 import { failed, stepFailures } from "./step-failures";
 
@@ -18,6 +19,23 @@ export const PIPELINE_ACTOR_ID = "system:pipeline";
 
 export function pipelineScope(ctx: StepContext, input: StepInput): RequestScope {
   return { tenantId: input.tenantId, requestId: ctx.requestId, actorId: PIPELINE_ACTOR_ID };
+}
+
+/** The pipeline's calls to the LLM gateway: the system actor, about this patient and document. */
+export const PIPELINE_LLM_ACTOR = "pipeline.steps";
+
+export function llmScope(
+  ctx: StepContext,
+  input: StepInput,
+  target: { patientId: string; documentId: string },
+): LlmCallScope {
+  return {
+    tenantId: input.tenantId,
+    actor: { type: "system", id: PIPELINE_LLM_ACTOR },
+    patientId: target.patientId,
+    documentId: target.documentId,
+    requestId: ctx.requestId,
+  };
 }
 
 export type VersionStatus = "building" | "ready" | "superseded" | "failed";

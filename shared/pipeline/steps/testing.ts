@@ -6,9 +6,38 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "vitest";
 import { buildTestPdf } from "../../../test/fixtures/clinical/build-test-pdf";
-import type { Sql } from "../../db/database";
-import { PIPELINE_STEPS, type StepContext, type StepInput, type StepOutcome } from "../pipeline-steps";
+import { testKeyRing } from "../../../test/helpers/identity";
+import type { Database, Sql } from "../../db/database";
+import { createOnBoxEmbeddingProvider } from "../../embeddings/create-on-box-embedding-provider";
+import { createLlmGateway, type LlmGatewayDeps } from "../../llm/create-llm-gateway";
+import type { LlmGateway } from "../../llm/llm-gateway";
+import {
+  type EmbeddingProvider,
+  PIPELINE_STEPS,
+  type StepContext,
+  type StepInput,
+  type StepOutcome,
+} from "../pipeline-steps";
 import { STEP_HANDLERS } from "./step-handlers";
+
+/**
+ * The production gateway with no external provider: every call answers on-box and leaves an
+ * egress event, exactly as for a clinic that never allowed external AI.
+ */
+export function onBoxGateway(
+  db: Database,
+  embeddings: EmbeddingProvider = createOnBoxEmbeddingProvider(),
+  extra: Partial<LlmGatewayDeps> = {},
+): LlmGateway {
+  return createLlmGateway({
+    db,
+    auditKeys: testKeyRing("AUDIT_KEYS"),
+    deployment: { phiProcessors: [], redactionEnabled: false },
+    providers: {},
+    onBoxEmbeddings: embeddings,
+    ...extra,
+  });
+}
 
 /** A PDF with a real text layer, one array of lines per page, in Courier so columns stay apart. */
 export function buildLinesPdf(pages: readonly (readonly string[])[]): Uint8Array {

@@ -1,8 +1,16 @@
 // The administration area: the header's "My account" / "Administration" switch and the
-// tabs inside (Users, API keys, Clinic policy), each shown only with its permission from
-// GET /auth/session. The server checks every call anyway; hiding is for clarity, not
-// security. Closing a panel (another tab, leaving the area, signing out) wipes any
+// tabs inside (Users, API keys, Clinic policy, AI & data sharing, PHI egress log), each
+// shown only with its permission from GET /auth/session. The server checks every call
+// anyway; hiding is for clarity, not security. Closing a panel (another tab, leaving the area, signing out) wipes any
 // one-time secret it was showing.
+import {
+  clearAiPolicyPanel,
+  forgetAiPolicyState,
+  setAiPolicyUser,
+  setUpAiPolicy,
+  showAiPolicyPanel,
+} from "./admin-ai-policy.js";
+import { clearEgressPanel, forgetEgressState, setUpEgress, showEgressPanel } from "./admin-egress.js";
 import { clearKeysPanel, forgetKeySecrets, setUpKeys, showKeysPanel } from "./admin-keys.js";
 import { clearPolicyPanel, forgetPolicyState, setUpPolicy, showPolicyPanel } from "./admin-policy.js";
 import {
@@ -19,6 +27,8 @@ const PANELS = {
   "admin-tab-users": { show: showUsersPanel, forget: forgetUserSecrets, clear: clearUsersPanel },
   "admin-tab-keys": { show: showKeysPanel, forget: forgetKeySecrets, clear: clearKeysPanel },
   "admin-tab-policy": { show: showPolicyPanel, forget: forgetPolicyState, clear: clearPolicyPanel },
+  "admin-tab-ai": { show: showAiPolicyPanel, forget: forgetAiPolicyState, clear: clearAiPolicyPanel },
+  "admin-tab-egress": { show: showEgressPanel, forget: forgetEgressState, clear: clearEgressPanel },
 };
 
 /** @type {Set<string>} */
@@ -38,6 +48,8 @@ export function setUpAdmin(app) {
   setUpUsers({ ownAccountChanged: () => void app.refresh() });
   setUpKeys();
   setUpPolicy();
+  setUpAiPolicy();
+  setUpEgress();
 
   // The header's "Patients" button belongs to patients.js.
   for (const button of byId("app-nav").querySelectorAll(
@@ -83,6 +95,7 @@ export function enableAdmin(info) {
   const wanted = new Set(tabs().map((tab) => tab.dataset.permission ?? ""));
   permissions = new Set(info.permissions.filter((p) => wanted.has(p)));
   setCurrentUser(info.user.id);
+  setAiPolicyUser(info.user.id);
   for (const tab of tabs()) tab.hidden = !permissions.has(tab.dataset.permission ?? "");
   if (selected && !permissions.has(byId(selected).dataset.permission ?? "")) selected = null;
   // The header switch itself is shown by the shell when it has more than one section.

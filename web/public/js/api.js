@@ -52,11 +52,12 @@ export function configureApi(handlers) {
 
 /**
  * @param {string} path same-origin path, e.g. "/auth/session"
- * @param {{ method?: string, body?: unknown, expectUnauthorized?: boolean, signedIn?: boolean, stepUp?: boolean }} [options]
+ * @param {{ method?: string, body?: unknown, expectUnauthorized?: boolean, signedIn?: boolean, stepUp?: boolean, blob?: boolean }} [options]
  *   expectUnauthorized: a 401 here is an answer for the caller (wrong password, wrong code),
  *   not "the session ended"; signedIn: false for calls made before there is a session
- *   (sign-in itself); stepUp: false for the step-up call itself (no nested prompt).
- * @returns {Promise<any>} the parsed JSON body
+ *   (sign-in itself); stepUp: false for the step-up call itself (no nested prompt); blob: answer
+ *   the body of a 2xx as a Blob (downloads).
+ * @returns {Promise<any>} the parsed JSON body (a Blob with blob: true)
  */
 export async function api(path, options = {}) {
   let first = await send(path, options);
@@ -128,6 +129,9 @@ async function send(path, options) {
   } catch {
     return { ok: false, status: 0, body: null, retryAfter: null };
   }
+  // Downloads (PDF, FHIR): the bytes as they came; errors are still JSON and read below.
+  if (options.blob && response.ok)
+    return { ok: true, status: response.status, body: await response.blob(), retryAfter: null };
   let body = null;
   const text = await response.text();
   if (text !== "") {

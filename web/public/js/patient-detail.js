@@ -15,6 +15,7 @@ import {
 } from "./patient-labels.js";
 import { can, go } from "./patients.js";
 import { clearRecord, loadRecord, markRecordStale, setUpRecord } from "./record.js";
+import { clearReports, closeReports, openReports, setUpReports } from "./reports.js";
 import { abortUploads, setUpUploads } from "./upload.js";
 
 /** The API's largest page: one request lists a patient's documents whole in the usual case. */
@@ -29,18 +30,15 @@ const DOCUMENT_PAGE = 100;
  *   loaded: boolean, watching: Map<string, { jobId: string, stop: () => void }>, generation: number } | null} */
 let current = null;
 let generation = 0;
-/** @type {"documents" | "record"} */
+/** @type {"documents" | "record" | "reports"} */
 let tab = "documents";
 
 export function setUpPatientDetail() {
   for (const button of tabs()) {
     button.addEventListener("click", () => {
       if (!current) return;
-      go(
-        button.dataset.tab === "record"
-          ? `#/patients/${current.patientId}/record`
-          : `#/patients/${current.patientId}`,
-      );
+      const suffix = { record: "/record", reports: "/reports" }[button.dataset.tab ?? ""] ?? "";
+      go(`#/patients/${current.patientId}${suffix}`);
     });
   }
   byId("view-patient")
@@ -71,6 +69,7 @@ export function setUpPatientDetail() {
     else if (action === "delete") void removeDocument(id, button);
   });
   setUpRecord();
+  setUpReports({ can });
   setUpUploads({
     patientId: () => current?.patientId ?? null,
     registered: (document) => {
@@ -115,6 +114,7 @@ export async function openPatientPage(route) {
   ]);
   if (current !== mine) return;
   if (route.tab === "record") await loadRecord(mine.patientId, filenames());
+  else if (route.tab === "reports") await openReports(mine.patientId, route.reportId ?? null, filenames());
   else if (route.documentId) showCited(route.documentId, route.page);
   else clearCited();
 }
@@ -131,6 +131,7 @@ export function closePatientDetail() {
   current.watching.clear();
   stopAllJobs();
   dismissConfirm();
+  closeReports();
   current = null;
   generation++;
 }
@@ -155,6 +156,7 @@ function wipe() {
   clearErrorIn(byId("documents-error"));
   byId("upload-list").replaceChildren();
   clearRecord();
+  clearReports();
 }
 
 function selectTab(name) {

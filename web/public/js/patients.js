@@ -30,25 +30,34 @@ const PATIENTS = "/api/v1/patients";
 const PAGE_SIZE = 25;
 const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 const ROUTE = new RegExp(
-  `^#/patients(?:/(?:(new)|(${UUID})(?:/(record|edit)|/documents(?:/(${UUID})(?:/page/(\\d{1,5}))?)?)?))?/?$`,
+  `^#/patients(?:/(?:(new)|(${UUID})(?:/(record|edit)|/documents(?:/(${UUID})(?:/page/(\\d{1,5}))?)?|/(reports)(?:/(${UUID}))?)?))?/?$`,
 );
 const AREA_VIEWS = new Set(["view-patients", "view-patient", "view-patient-form"]);
 
 /**
  * @typedef {{ name: "list" } | { name: "new" } | { name: "edit", patientId: string }
- *   | { name: "patient", patientId: string, tab: "documents" | "record", documentId?: string, page?: number }} Route
+ *   | { name: "patient", patientId: string, tab: "documents" | "record" | "reports", documentId?: string,
+ *       page?: number, reportId?: string }} Route
  */
 
 /** @returns {Route | null} */
 export function parseRoute(hash) {
   const match = ROUTE.exec(hash);
   if (!match) return null;
-  const [, isNew, patientId, section, documentId, page] = match;
+  const [, isNew, patientId, section, documentId, page, reports, reportId] = match;
   if (isNew) return { name: "new" };
   if (!patientId) return { name: "list" };
   const id = patientId.toLowerCase();
   if (section === "edit") return { name: "edit", patientId: id };
   if (section === "record") return { name: "patient", patientId: id, tab: "record" };
+  if (reports) {
+    return {
+      name: "patient",
+      patientId: id,
+      tab: "reports",
+      ...(reportId ? { reportId: reportId.toLowerCase() } : {}),
+    };
+  }
   return {
     name: "patient",
     patientId: id,

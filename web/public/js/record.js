@@ -5,6 +5,7 @@
 import { ApiError, api } from "./api.js";
 import { byId, clearErrorIn, showErrorIn } from "./dom.js";
 import { calendarCell, FLAG_NAMES, VITAL_NAMES } from "./patient-labels.js";
+import { renderTrends } from "./trends.js";
 
 let generation = 0;
 /** Set when a document changed (processed, deleted): the next visit loads the record again. */
@@ -37,6 +38,8 @@ export function clearRecord() {
     byId(`${id}-empty`).hidden = true;
   }
   byId("record-summary").textContent = "";
+  byId("record-trends").replaceChildren();
+  byId("record-trends-empty").hidden = true;
   clearErrorIn(byId("record-error"));
 }
 
@@ -60,6 +63,9 @@ export async function loadRecord(patientId, filenames, { force = false } = {}) {
     stale = false;
     loadedFor = patientId;
     render(record, patientId, filenames);
+    const { trends } = await api(`/api/v1/patients/${encodeURIComponent(patientId)}/labs/trends`);
+    if (asked !== generation) return;
+    byId("record-trends-empty").hidden = renderTrends(byId("record-trends"), trends) > 0;
   } catch (caught) {
     if (asked !== generation) return;
     showErrorIn(

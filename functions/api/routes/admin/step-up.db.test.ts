@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FUNCTION_REQUIREMENTS } from "../../../../shared/config/functions";
 import { createApiKey, createUser, signIn, type TestUser } from "../../../../test/helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../../../../test/helpers/test-database";
-import { testEnv } from "../../../../test/helpers/test-env";
+import { strictApiTestEnv, testEnv } from "../../../../test/helpers/test-env";
 import { auditRows, buildAdminTestApp, json, makeCaller } from "./testing";
 
 /**
@@ -24,23 +23,7 @@ const MINUTE = 60_000;
 
 beforeAll(async () => {
   database = await startTestDatabase();
-  // What loadConfig demands of the api function in strict mode, with dummy values: the
-  // test env's key rings are 32 distinct bytes each (strong enough); every strict-only
-  // secret gets a 40-character dummy (read from the requirements table, so a secret added
-  // there later does not silently turn these tests into 503s). No UPSTASH_REDIS_REST_URL:
-  // rate limits stay on Postgres.
-  const dummies = Object.fromEntries(
-    FUNCTION_REQUIREMENTS.api.strictSecrets.map((name) => [
-      name,
-      `dummy-${name.toLowerCase()}`.padEnd(40, "x"),
-    ]),
-  );
-  strictEnv = testEnv(database.url, {
-    HIPAA_MODE: "true",
-    PHI_PROCESSORS: "none",
-    PUBLIC_ORIGIN: "https://medchr.example.org",
-    ...dummies,
-  });
+  strictEnv = strictApiTestEnv(database.url);
   devEnv = testEnv(database.url);
   tenant = await createTenant(database.owner, "step-up");
   admin = await createUser(database.owner, tenant, { role: "admin" });

@@ -9,7 +9,7 @@ import type { AppEnv } from "../../../../shared/http/context";
 import { HttpError, toHttpError } from "../../../../shared/http/errors";
 import type { JobError } from "../../../../shared/jobs/job-errors";
 import { JOB_STATUSES, STEP_STATUSES } from "../../../../shared/jobs/job-view";
-import { PIPELINE_STEPS } from "../../../../shared/pipeline/pipeline-steps";
+import { JOB_STEPS } from "../../../../shared/pipeline/pipeline-steps";
 import { createQStashJobQueue, qstashBaseUrlFromEnv } from "../../../../shared/queue/create-qstash-job-queue";
 import type { JobQueue } from "../../../../shared/queue/job-queue";
 
@@ -17,7 +17,7 @@ export { commonErrors, errorResponse, jsonContent } from "../../../../shared/htt
 
 export const JobStepSchema = z
   .object({
-    step: z.enum(PIPELINE_STEPS),
+    step: z.enum(JOB_STEPS),
     status: z.enum(STEP_STATUSES),
     startedAt: z.string().nullable().describe("Start of the latest attempt (ISO 8601)"),
     finishedAt: z.string().nullable(),
@@ -31,7 +31,7 @@ export const JobSchema = z
     id: z.uuid(),
     kind: z.string(),
     status: z.enum(JOB_STATUSES),
-    currentStep: z.enum(PIPELINE_STEPS).nullable(),
+    currentStep: z.enum(JOB_STEPS).nullable(),
     steps: z.array(JobStepSchema),
     attempts: z.number().int().describe("Step attempts so far, all steps"),
     error: z

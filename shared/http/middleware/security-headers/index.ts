@@ -34,6 +34,11 @@ export const securityHeaders = (options: SecurityHeadersOptions) => {
 
   return createMiddleware(async (c, next) => {
     await next();
-    for (const [name, value] of fixed) c.res.headers.set(name, value);
+    for (const [name, value] of fixed) {
+      // A route that renders HTML (the shared-report page) sets its own, equally strict CSP
+      // that allows exactly its stylesheet by hash; every other response gets the fixed one.
+      if (name === "Content-Security-Policy" && c.res.headers.has(name)) continue;
+      c.res.headers.set(name, value);
+    }
   });
 };
