@@ -11,7 +11,7 @@ import { registerGetReady } from "./routes/get-ready";
 import { registerJobRoutes } from "./routes/jobs";
 import { registerPatientRoutes } from "./routes/patients";
 import { registerRecordRoutes } from "./routes/records";
-import { registerReportRoutes } from "./routes/reports";
+import { type ReportRouteOptions, registerReportRoutes } from "./routes/reports";
 import { registerSearchRoutes } from "./routes/search";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
@@ -19,6 +19,8 @@ export const OPENAPI_PATH = "/api/v1/openapi.json";
 export interface ApiAppOptions {
   /** Runtime-specific pieces of the documents routes (the clamd socket opener in workerd). */
   documents?: DocumentRouteOptions;
+  /** Runtime-specific pieces of the reports routes (the bundled PDF fonts). */
+  reports?: ReportRouteOptions;
 }
 
 /** The api function: /api/v1/*, the partner aliases, /health and /ready. Routes only. */
@@ -29,7 +31,7 @@ export function buildApiApp(options: ApiAppOptions = {}) {
   registerPatientRoutes(app);
   registerRecordRoutes(app);
   registerSearchRoutes(app);
-  registerReportRoutes(app);
+  registerReportRoutes(app, options.reports);
   registerJobRoutes(app);
   registerDocumentRoutes(app, options.documents);
   registerAdminRoutes(app);

@@ -6,6 +6,7 @@
 import { type AuditContext, recordAudit } from "../audit/audit-context";
 import { err, ok, type Result } from "../core/result";
 import type { Tx } from "../db/database";
+import type { PdfFonts } from "./pdf-fonts";
 import { renderReportPdf } from "./render-report-pdf";
 import { type ReportError, reportErrors } from "./report-errors";
 import type { ReportContent, ReportProvenance } from "./report-schema";
@@ -13,7 +14,7 @@ import { readReportRow } from "./report-view";
 
 export async function exportReportPdf(
   tx: Tx,
-  input: { reportId: string },
+  input: { reportId: string; fonts: PdfFonts },
   audit: AuditContext,
 ): Promise<Result<Uint8Array, ReportError>> {
   const report = await readReportRow(tx, input.reportId);
@@ -32,28 +33,35 @@ export async function exportReportPdf(
     select p.given_name, p.family_name, to_char(p.date_of_birth, 'YYYY-MM-DD') as date_of_birth, p.mrn, t.name as clinic
     from medchr.patients p join medchr.tenants t on t.id = p.tenant_id where p.id = ${report.patient_id}`;
   if (!patient) return err(reportErrors.reportNotFound());
-  const snapshot = report.snapshot as { content: ReportContent; provenance?: ReportProvenance };
+  const snapshot = report.snapshot as {
+    content: ReportContent;
+    provenance?: ReportProvenance;
+    finalizedByName?: string;
+  };
   const drafter = snapshot.provenance
     ? snapshot.provenance.provider === "openai"
       ? `an external AI model (${snapshot.provenance.model})`
       : "the on-box drafter (rules, no AI)"
     : "MedCHR";
-  const bytes = await renderReportPdf({
-    clinicName: patient.clinic,
-    patient: {
-      name: `${patient.given_name} ${patient.family_name}`,
-      dateOfBirth: patient.date_of_birth,
-      mrn: patient.mrn,
+  const bytes = await renderReportPdf(
+    {
+      clinicName: patient.clinic,
+      patient: {
+        name: `${patient.given_name} ${patient.family_name}`,
+        dateOfBirth: patient.date_of_birth,
+        mrn: patient.mrn,
+      },
+      reportId: report.id,
+      reportVersion: report.report_version,
+      finalizedAt: new Date(report.finalized_at!).toISOString(),
+      signedBy: snapshot.finalizedByName ?? `user ${report.finalized_by!.slice(0, 8)}`,
+      contentHash: report.content_hash,
+      signatureKid: report.signature_kid!,
+      drafter,
+      content: snapshot.content,
     },
-    reportId: report.id,
-    reportVersion: report.report_version,
-    finalizedAt: new Date(report.finalized_at!).toISOString(),
-    signedBy: report.finalized_by!,
-    contentHash: report.content_hash,
-    signatureKid: report.signature_kid!,
-    drafter,
-    content: snapshot.content,
-  });
+    input.fonts,
+  );
   await recordAudit(tx, audit, {
     action: "report.export",
     outcome: "SUCCESS",

@@ -13,12 +13,14 @@ import { type AuditContext, recordAudit } from "../audit/audit-context";
 import type { KeyRing } from "../config/key-ring";
 import { err, ok, type Result } from "../core/result";
 import type { Tx } from "../db/database";
+import { describeActors } from "../users/describe-actors";
 import { type ReportError, reportErrors } from "./report-errors";
 import { citedChunkIds, loadChunksById } from "./report-sources";
 import { type ReportSummaryView, readReportRow, toReportSummary } from "./report-view";
 import { hashSnapshot, signReport } from "./sign-report";
 
-export const SNAPSHOT_VERSION = 1;
+/** 2: the signer's display name is frozen with the report (finalizedByName). */
+export const SNAPSHOT_VERSION = 2;
 
 export async function finalizeReport(
   tx: Tx,
@@ -35,6 +37,8 @@ export async function finalizeReport(
     currentOnly: false,
   });
   const signedAt = input.now.toISOString();
+  // The name as it is at signing: a later rename must not change who a signed report says signed it.
+  const signerName = (await describeActors(tx, [input.signedBy])).get(input.signedBy) ?? null;
   const snapshot = {
     snapshotVersion: SNAPSHOT_VERSION,
     reportId: row.id,
@@ -46,6 +50,7 @@ export async function finalizeReport(
     sources: [...sources.values()].map(({ versionId: _, id, ...chunk }) => ({ chunkId: id, ...chunk })),
     provenance: row.provenance,
     finalizedBy: input.signedBy,
+    finalizedByName: signerName,
     finalizedAt: signedAt,
   };
   const contentHash = await hashSnapshot(snapshot);

@@ -13,6 +13,7 @@ import { NARRATIVE_SECTIONS, type ReportContent } from "./report-schema";
 import { citedChunkIds, loadChunksById } from "./report-sources";
 import {
   type RenderedNarrative,
+  type ReportRow,
   type ReportSourceView,
   type ReportView,
   readReportRow,
@@ -70,8 +71,15 @@ export async function getReport(
             kid: row.signature_kid,
             signature: row.signature,
             signedBy: row.finalized_by!,
+            signedByName: signerNameOf(row),
             signedAt: new Date(row.finalized_at!).toISOString(),
           }
         : null,
   });
+}
+
+/** Who signed, by name as frozen in the snapshot (snapshots before version 2 have only the id). */
+function signerNameOf(row: ReportRow): string | null {
+  const name = row.snapshot?.finalizedByName;
+  return typeof name === "string" ? name : null;
 }

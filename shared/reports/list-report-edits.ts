@@ -2,6 +2,7 @@
 import { type AuditContext, recordAudit } from "../audit/audit-context";
 import { err, ok, type Result } from "../core/result";
 import type { Tx } from "../db/database";
+import { describeActors } from "../users/describe-actors";
 import { type ReportError, reportErrors } from "./report-errors";
 import type { ReportSection } from "./report-schema";
 import { readReportRow } from "./report-view";
@@ -12,6 +13,8 @@ export interface ReportEditView {
   before: unknown;
   after: unknown;
   editedBy: string;
+  /** The editor's name now (a user's display name or an API key's name; null if gone). */
+  editedByName: string | null;
   editedAt: string;
 }
 
@@ -38,6 +41,10 @@ export async function listReportEdits(
     select revision, section, before, after, edited_by, edited_at
     from medchr.report_edits where report_id = ${row.id}
     order by revision limit ${MAX_EDITS_LISTED}`;
+  const names = await describeActors(
+    tx,
+    edits.map((e) => e.edited_by),
+  );
   await recordAudit(tx, audit, {
     action: "report.read",
     outcome: "SUCCESS",
@@ -51,6 +58,7 @@ export async function listReportEdits(
       before: e.before,
       after: e.after,
       editedBy: e.edited_by,
+      editedByName: names.get(e.edited_by) ?? null,
       editedAt: new Date(e.edited_at).toISOString(),
     })),
   );

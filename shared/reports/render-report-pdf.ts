@@ -2,11 +2,13 @@
  * A finalized report as PDF (pdf-lib): the clinic's name in the header of every page, the
  * patient and the signature block on the first, the narrative sections with numbered source
  * marks, the record tables, the numbered sources (document, page, quoted text), and on every
- * page "Page n of N" with the content hash. Fonts: the PDF standard Helvetica family, which every
- * conforming reader has built in (ISO 32000-1 §9.6.2.2), so nothing is embedded or fetched;
- * text outside their WinAnsi encoding is transliterated, never dropped silently.
+ * page "Page n of N" with the content hash. Set in the bundled fonts (pdf-fonts.ts), embedded
+ * as subsets, so the file looks the same in every reader and nothing is fetched; a character
+ * the font has no glyph for is replaced by a look-alike or "?", never dropped silently.
  */
-import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from "pdf-lib";
+import fontkit from "@pdf-lib/fontkit";
+import { PDFDocument, type PDFFont, type PDFPage, rgb } from "pdf-lib";
+import type { PdfFonts } from "./pdf-fonts";
 import type { ReportContent } from "./report-schema";
 
 export interface PdfReportInput {
@@ -15,6 +17,7 @@ export interface PdfReportInput {
   reportId: string;
   reportVersion: number;
   finalizedAt: string;
+  /** The signer's display name as it was when they signed (from the snapshot). */
   signedBy: string;
   contentHash: string;
   signatureKid: string;
@@ -27,7 +30,8 @@ const MARGIN = 50;
 const BODY = 10;
 const LINE = 13.5;
 
-const TRANSLITERATE: Record<string, string> = {
+/** Look-alikes for characters outside the font (DejaVu has all of these; another font may not). */
+const LOOK_ALIKES: Record<string, string> = {
   "\u2013": "-",
   "\u2014": "-",
   "\u2018": "'",
@@ -42,11 +46,18 @@ const TRANSLITERATE: Record<string, string> = {
   "\u03bc": "u",
 };
 
-/** Text Helvetica (WinAnsi) can draw: known look-alikes replaced, anything else as "?". */
-export function pdfSafe(text: string): string {
-  return [...text.replace(/\s+/g, " ")]
-    .map((ch) => TRANSLITERATE[ch] ?? (/[\x20-\x7e\u00a0-\u00ff]/.test(ch) ? ch : "?"))
-    .join("");
+/** A function giving the text `font` can draw: whitespace folded, missing glyphs replaced. */
+export function drawableBy(font: PDFFont): (text: string) => string {
+  const glyphs = new Set(font.getCharacterSet());
+  const has = (ch: string) => glyphs.has(ch.codePointAt(0)!);
+  return (text) =>
+    [...text.replace(/\s+/g, " ")]
+      .map((ch) => {
+        if (has(ch)) return ch;
+        const alike = LOOK_ALIKES[ch];
+        return alike !== undefined && [...alike].every(has) ? alike : "?";
+      })
+      .join("");
 }
 
 const NARRATIVE: Array<[keyof ReportContent, string]> = [
@@ -57,20 +68,26 @@ const NARRATIVE: Array<[keyof ReportContent, string]> = [
   ["follow_up_questions", "Follow-up questions"],
 ];
 
-export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array> {
+export async function renderReportPdf(input: PdfReportInput, fonts: PdfFonts): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
+  pdf.registerFontkit(fontkit);
   pdf.setTitle("Client Health Report");
   pdf.setProducer("MedCHR");
   pdf.setCreationDate(new Date(input.finalizedAt));
-  const regular = await pdf.embedFont(StandardFonts.Helvetica);
-  const bold = await pdf.embedFont(StandardFonts.HelveticaBold);
+  const regular = await pdf.embedFont(fonts.regular, { subset: true });
+  const bold = await pdf.embedFont(fonts.bold, { subset: true });
+  const drawable = new Map<PDFFont, (text: string) => string>([
+    [regular, drawableBy(regular)],
+    [bold, drawableBy(bold)],
+  ]);
+  const safe = (text: string, font: PDFFont) => drawable.get(font)!(text);
   let page!: PDFPage;
   let y = 0;
 
   const newPage = () => {
     page = pdf.addPage(A4);
     y = A4[1] - MARGIN;
-    page.drawText(pdfSafe(input.clinicName), {
+    page.drawText(safe(input.clinicName, bold), {
       x: MARGIN,
       y,
       size: 9,
@@ -89,7 +106,7 @@ export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array
     if (y - height < MARGIN + 30) newPage();
   };
   const wrap = (text: string, font: PDFFont, size: number, width: number): string[] => {
-    const words = pdfSafe(text).split(" ");
+    const words = safe(text, font).split(" ");
     const lines: string[] = [];
     let line = "";
     for (const word of words) {
@@ -116,7 +133,7 @@ export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array
   const heading = (text: string) => {
     ensure(LINE * 3);
     y -= 6;
-    page.drawText(pdfSafe(text), { x: MARGIN, y, size: 12, font: bold });
+    page.drawText(safe(text, bold), { x: MARGIN, y, size: 12, font: bold });
     y -= 17;
   };
 
@@ -127,7 +144,7 @@ export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array
     `Patient: ${input.patient.name}${input.patient.dateOfBirth ? `, born ${input.patient.dateOfBirth}` : ""}${input.patient.mrn ? `, MRN ${input.patient.mrn}` : ""}`,
   );
   paragraph(
-    `Finalized ${input.finalizedAt.slice(0, 16).replace("T", " ")} UTC, signed by clinician ${input.signedBy} (key ${input.signatureKid}).`,
+    `Finalized ${input.finalizedAt.slice(0, 16).replace("T", " ")} UTC, signed by ${input.signedBy} (key ${input.signatureKid}).`,
   );
   paragraph(
     `Version ${input.reportVersion}. Drafted by ${input.drafter}; reviewed and signed by the clinician.`,

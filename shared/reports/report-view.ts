@@ -115,6 +115,7 @@ export interface ReportView extends ReportSummaryView {
     kid: string;
     signature: string;
     signedBy: string;
+    signedByName: string | null;
     signedAt: string;
   } | null;
 }

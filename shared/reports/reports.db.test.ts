@@ -40,6 +40,7 @@ import { exportReportPdf } from "./export-report-pdf";
 import { finalizeReport } from "./finalize-report";
 import { getReport } from "./get-report";
 import { listReportEdits } from "./list-report-edits";
+import { loadNodePdfFonts } from "./node-pdf-fonts";
 import { FACT_SECTIONS, NARRATIVE_SECTIONS, type ReportClaim, type ReportContent } from "./report-schema";
 import { loadPatientChunks } from "./report-sources";
 import { requestReportDraft } from "./request-report-draft";
@@ -570,8 +571,9 @@ describe("review, finalize and amend", () => {
   });
 
   it("exports the finalized report as a PDF: clinic header, page numbers, the content hash in the footer", async () => {
+    const fonts = await loadNodePdfFonts();
     const exported = await database.db.withTenant(scopeAs(clinicianA), (tx) =>
-      exportReportPdf(tx, { reportId }, auditAs(clinicianA)),
+      exportReportPdf(tx, { reportId, fonts }, auditAs(clinicianA)),
     );
     if (!exported.ok) throw new Error(exported.error.message);
     const bytes = exported.value;
@@ -592,7 +594,7 @@ describe("review, finalize and amend", () => {
     expect(all).toMatch(/\[1\] Document [0-9a-f]{8}, page 1: "/);
     const draft = await draft_();
     const refused = await database.db.withTenant(scopeAs(clinicianA), (tx) =>
-      exportReportPdf(tx, { reportId: draft }, auditAs(clinicianA)),
+      exportReportPdf(tx, { reportId: draft, fonts }, auditAs(clinicianA)),
     );
     expect(refused).toMatchObject({ ok: false, error: { reason: "not_finalized" } });
   });

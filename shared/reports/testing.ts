@@ -106,3 +106,26 @@ export async function seedShare(
     returning id`;
   return { token, shareId: row!.id };
 }
+
+/** The fonts a PDF uses, read with pdf-lib: base font names and whether each is embedded. */
+export async function pdfFontsOf(bytes: Uint8Array): Promise<{ baseFont: string; embedded: boolean }[]> {
+  const { PDFDocument, PDFDict, PDFName } = await import("pdf-lib");
+  const doc = await PDFDocument.load(bytes);
+  const fonts: { baseFont: string; embedded: boolean }[] = [];
+  for (const [, object] of doc.context.enumerateIndirectObjects()) {
+    if (!(object instanceof PDFDict) || object.get(PDFName.of("Type")) !== PDFName.of("Font")) continue;
+    // Type0 fonts keep their descriptor on the descendant CIDFont; simple fonts on themselves.
+    if (object.get(PDFName.of("Subtype")) === PDFName.of("Type0")) continue;
+    const descriptor = object.lookupMaybe(PDFName.of("FontDescriptor"), PDFDict);
+    fonts.push({
+      baseFont: String(object.get(PDFName.of("BaseFont"))),
+      embedded: Boolean(
+        descriptor &&
+          (descriptor.has(PDFName.of("FontFile")) ||
+            descriptor.has(PDFName.of("FontFile2")) ||
+            descriptor.has(PDFName.of("FontFile3"))),
+      ),
+    });
+  }
+  return fonts;
+}

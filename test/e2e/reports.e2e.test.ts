@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import JSONSchemaValidator from "@asymmetrik/fhir-json-schema-validator";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pdfFontsOf } from "../../shared/reports/testing";
 import { expectAccessible } from "../helpers/axe";
 import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
 import {
@@ -196,7 +197,7 @@ describe("Client Health Reports in Chromium on the real stack", () => {
     await page.getByRole("button", { name: "Edit history" }).click();
     const entry = page.locator("#report-history-list li").first();
     await entry.waitFor();
-    expect(await entry.locator("p").textContent()).toMatch(/Summary edited \(revision 2\)/);
+    expect(await entry.locator("p").textContent()).toMatch(/Summary edited \(revision 2\) by Demo Admin$/);
     await entry.locator("summary").click();
     expect(await entry.locator("pre").nth(1).textContent()).toContain(
       "Patient prefers **morning** appointments.",
@@ -279,6 +280,7 @@ describe("Client Health Reports in Chromium on the real stack", () => {
     expect(await page.locator("#report-notice").textContent()).toMatch(
       /Content hash \(SHA-256\): [0-9a-f]{64}/,
     );
+    expect(await page.locator("#report-meta").textContent()).toMatch(/signed .+ by Demo Admin\.$/);
     expect(await page.locator("#report-sections button[data-edit]").count()).toBe(0);
     expect(await page.getByRole("button", { name: "Finalize and sign" }).isHidden()).toBe(true);
     expect(await page.getByRole("button", { name: "Amend" }).isVisible()).toBe(true);
@@ -342,6 +344,13 @@ describe("Client Health Reports in Chromium on the real stack", () => {
     expect(pdf.suggestedFilename()).toBe(`client-health-report-${reportId}.pdf`);
     const bytes = await readFile((await pdf.path())!);
     expect(bytes.subarray(0, 5).toString()).toBe("%PDF-");
+    // Rendered in workerd with the fonts bundled as Data modules: embedded, and the text reads back.
+    const fonts = await pdfFontsOf(new Uint8Array(bytes));
+    expect(fonts.length).toBeGreaterThanOrEqual(2);
+    expect(fonts.every((f) => f.embedded && f.baseFont.includes("DejaVuSans"))).toBe(true);
+    const { extractText, getDocumentProxy } = await import("unpdf");
+    const { text } = await extractText(await getDocumentProxy(new Uint8Array(bytes)), { mergePages: true });
+    expect(text).toContain("signed by Demo Admin");
 
     await page.getByRole("link", { name: "Back to reports" }).click();
     const fhirDownload = page.waitForEvent("download");

@@ -9,6 +9,7 @@ import { buildApiApp, OPENAPI_PATH } from "../../functions/api/app";
 import { buildAuthApp } from "../../functions/auth/app";
 import { AUTH_EXTENSION } from "../../shared/http/define-route";
 import { SECURITY_SCHEMES } from "../../shared/http/openapi-security";
+import { loadNodePdfFonts } from "../../shared/reports/node-pdf-fonts";
 import { createApiKey } from "../helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../helpers/test-database";
 import { testEnv } from "../helpers/test-env";
@@ -25,7 +26,7 @@ interface OpenApiDocument {
   paths: Record<string, Record<string, Operation>>;
 }
 
-const apps = { api: buildApiApp(), auth: buildAuthApp() };
+const apps = { api: buildApiApp({ reports: { pdfFonts: loadNodePdfFonts } }), auth: buildAuthApp() };
 
 function documentOf(fn: keyof typeof apps): OpenApiDocument {
   return apps[fn].getOpenAPI31Document({

@@ -8,6 +8,7 @@ import { buildAuthApp } from "../../functions/auth/app";
 import type { Permission } from "../../shared/auth/permissions";
 import type { SessionStage } from "../../shared/auth/principal";
 import { AUTH_EXTENSION, PERMISSION_EXTENSION, STAGES_EXTENSION } from "../../shared/http/define-route";
+import { loadNodePdfFonts } from "../../shared/reports/node-pdf-fonts";
 import { SAMPLE_QUERIES } from "./route-cases";
 
 export interface RouteUnderTest {
@@ -27,7 +28,7 @@ export interface RouteUnderTest {
 export type InventoryApps = { api: ReturnType<typeof buildApiApp>; auth: ReturnType<typeof buildAuthApp> };
 
 export function buildInventoryApps(): InventoryApps {
-  return { api: buildApiApp(), auth: buildAuthApp() };
+  return { api: buildApiApp({ reports: { pdfFonts: loadNodePdfFonts } }), auth: buildAuthApp() };
 }
 
 export function routesOf(apps: InventoryApps, fn: "api" | "auth"): RouteUnderTest[] {

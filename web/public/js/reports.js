@@ -291,7 +291,9 @@ function renderReport(mine) {
     p
       ? `drafted ${formatDateTime(p.draftedAt)} by ${p.provider === "openai" ? `external AI (${p.model})` : "the on-box drafter"}`
       : null,
-    report.signature ? `signed ${formatDateTime(report.signature.signedAt)}` : null,
+    report.signature
+      ? `signed ${formatDateTime(report.signature.signedAt)} by ${report.signature.signedByName ?? `user ${String(report.signature.signedBy).slice(0, 8)}`}`
+      : null,
   ].filter(Boolean);
   byId("report-meta").textContent = `${meta.join(", ")}.`;
 
@@ -639,7 +641,7 @@ async function loadHistory(mine) {
         .map((e) => {
           const li = document.createElement("li");
           const head = document.createElement("p");
-          head.textContent = `${formatDateTime(e.editedAt)}: ${SECTION_NAMES[e.section] ?? e.section} edited (revision ${e.revision}) by user ${String(e.editedBy).slice(0, 8)}`;
+          head.textContent = `${formatDateTime(e.editedAt)}: ${SECTION_NAMES[e.section] ?? e.section} edited (revision ${e.revision}) by ${e.editedByName ?? `user ${String(e.editedBy).slice(0, 8)}`}`;
           const details = document.createElement("details");
           const summary = document.createElement("summary");
           summary.textContent = "Before and after";

@@ -35,6 +35,7 @@ import { getReport } from "../../../../shared/reports/get-report";
 import { listReportEdits } from "../../../../shared/reports/list-report-edits";
 import { listReportShares } from "../../../../shared/reports/list-report-shares";
 import { listReports } from "../../../../shared/reports/list-reports";
+import type { LoadPdfFonts } from "../../../../shared/reports/pdf-fonts";
 import {
   renderSharedReportPage,
   renderShareNotFoundPage,
@@ -66,6 +67,11 @@ export const REPORTS_BASE = "/api/v1/reports";
 export interface ReportRouteOptions {
   /** The queue the draft job's step is published to; default QStash from the config. */
   queueFor?: (c: Context<AppEnv>) => JobQueue | null;
+  /**
+   * The bundled PDF fonts: loadWorkersPdfFonts in workerd (functions/api/index.ts),
+   * loadNodePdfFonts in Node. Without it the PDF export answers 503 (never a PDF in other fonts).
+   */
+  pdfFonts?: LoadPdfFonts;
 }
 
 /** A report error value as the error contract; a stale revision says which revision is current. */
@@ -519,8 +525,14 @@ export function registerReportRoutes(app: FunctionApp, options: ReportRouteOptio
 
   app.openapi(exportReportPdfRoute, async (c) => {
     const { reportId } = c.req.valid("param");
+    if (!options.pdfFonts) {
+      console.error("medchr-api report PDF export has no fonts in this runtime");
+      throw new HttpError("misconfigured", "The service is not configured correctly.");
+    }
+    // Read before the transaction: nothing slow happens while it holds its connection.
+    const fonts = await options.pdfFonts();
     const result = await c.var.db.withTenant(tenantScopeOf(c), (tx) =>
-      exportReportPdf(tx, { reportId }, auditContextOf(c)),
+      exportReportPdf(tx, { reportId, fonts }, auditContextOf(c)),
     );
     if (!result.ok) fail(result.error);
     return c.body(result.value as Uint8Array<ArrayBuffer>, 200, {

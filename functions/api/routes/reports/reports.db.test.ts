@@ -8,8 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFunctionApp } from "../../../../shared/http/create-app";
+import { loadNodePdfFonts } from "../../../../shared/reports/node-pdf-fonts";
 import { verifyReportSignature } from "../../../../shared/reports/sign-report";
-import { seedReport } from "../../../../shared/reports/testing";
+import { pdfFontsOf, seedReport } from "../../../../shared/reports/testing";
 import { seedProcessedDocument } from "../../../../shared/retrieval/testing";
 import {
   createApiKey,
@@ -27,7 +28,12 @@ import { registerReportRoutes } from "./index";
 type Body = Record<string, any>;
 
 const app = createFunctionApp("api", { usesDatabase: true });
-registerReportRoutes(app, { queueFor: () => null });
+registerReportRoutes(app, { queueFor: () => null, pdfFonts: loadNodePdfFonts });
+/** A runtime that was given no PDF fonts. */
+const appWithoutFonts = createFunctionApp("api", { usesDatabase: true });
+registerReportRoutes(appWithoutFonts, { queueFor: () => null });
+/** Outside Latin-1 and WinAnsi on purpose: the bundled font must draw it as written. */
+const CLINICIAN_NAME = "Zoë Ångström-Łukasz";
 
 let database: TestDatabase;
 let env: Record<string, unknown>;
@@ -75,6 +81,7 @@ beforeAll(async () => {
   tenantA = await createTenant(database.owner, "reports-api-a");
   tenantB = await createTenant(database.owner, "reports-api-b");
   clinicianUser = await createUser(database.owner, tenantA, { role: "clinician" });
+  await database.owner`update medchr.users set display_name = ${CLINICIAN_NAME} where id = ${clinicianUser.id}`;
   clinician = await signIn(database.db, clinicianUser);
   auditor = await signIn(database.db, await createUser(database.owner, tenantA, { role: "auditor" }));
   readKey = await createApiKey(database.owner, tenantA, { scopes: ["read"] });
@@ -215,7 +222,12 @@ describe("review, finalize, amend", () => {
       await call(`/api/v1/reports/${reportId}/history`, { headers: clinician.headers }),
     );
     expect(history.edits).toHaveLength(1);
-    expect(history.edits[0]).toMatchObject({ revision: 2, section: "summary", editedBy: clinicianUser.id });
+    expect(history.edits[0]).toMatchObject({
+      revision: 2,
+      section: "summary",
+      editedBy: clinicianUser.id,
+      editedByName: CLINICIAN_NAME,
+    });
   });
 
   it("in HIPAA mode finalize needs a fresh MFA verification (401 step_up_required), then signs", async () => {
@@ -263,6 +275,37 @@ describe("review, finalize, amend", () => {
       body: { revision: 3 },
     });
     expect((await json(twice)).error.details.reason).toBe("finalized");
+    expect(report.signature.signedByName).toBe(CLINICIAN_NAME);
+  });
+
+  it("exports the finalized report as a PDF in the bundled fonts, signed by name; 503 where the runtime has none", async () => {
+    const res = await call(`/api/v1/reports/${reportId}/pdf`, { headers: clinician.headers });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toBe("application/pdf");
+    expect(res.headers.get("Content-Disposition")).toBe(
+      `attachment; filename="client-health-report-${reportId}.pdf"`,
+    );
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const { extractText, getDocumentProxy } = await import("unpdf");
+    // A copy: pdf.js takes ownership of (detaches) the buffer it is given.
+    const { text } = await extractText(await getDocumentProxy(bytes.slice()), { mergePages: true });
+    expect(text.normalize("NFC")).toContain(`signed by ${CLINICIAN_NAME}`);
+    const fonts = await pdfFontsOf(bytes);
+    expect(fonts.length).toBeGreaterThanOrEqual(2);
+    expect(fonts.every((f) => f.embedded && f.baseFont.includes("DejaVuSans"))).toBe(true);
+
+    const before = await database.owner<{ n: number }[]>`
+      select count(*)::int as n from medchr.audit_events where action = 'report.export'`;
+    const missing = await appWithoutFonts.request(
+      `/api/v1/reports/${reportId}/pdf`,
+      { headers: { "CF-Connecting-IP": "198.51.100.20", ...clinician.headers } },
+      env,
+    );
+    expect(missing.status).toBe(503);
+    expect((await json(missing)).error.code).toBe("misconfigured");
+    const after = await database.owner<{ n: number }[]>`
+      select count(*)::int as n from medchr.audit_events where action = 'report.export'`;
+    expect(after[0]!.n).toBe(before[0]!.n);
   });
 
   it("amends a finalized report as a new draft version (201), once", async () => {
