@@ -182,6 +182,73 @@ describe("npm start with the OpenAI stand-in: extraction through the gateway, eg
     await expectAccessible(page, "external-ai-egress");
   });
 
+  it("drafts the patient's report through OpenAI (identifiers removed); every statement shown cites verified source text", async () => {
+    const before = (await standinRequests()).length;
+    await page.goto(`${stack!.origin}/#/patients/${patientId}/reports`);
+    await page.getByRole("heading", { name: "Client Health Reports" }).waitFor();
+    await page.getByRole("button", { name: "Draft a new report" }).click();
+    // The page's words, or the error it shows instead: a failure says why.
+    const draftOutcome = async () =>
+      (await page.locator("#report-draft-status").textContent()) ||
+      `error: ${await page.locator("#reports-error").textContent()}`;
+    await expect.poll(draftOutcome, { timeout: 90_000 }).toBe("The draft is ready.");
+    const row = page.locator("#reports-body tr").first();
+    await expect.poll(() => row.locator("td").nth(1).textContent(), UI_POLL).toBe("Draft");
+    expect(await row.locator("td").nth(4).textContent()).toBe("External AI (OpenAI)");
+
+    const drafts = (await standinRequests()).slice(before).filter((r) => r.endpoint === "chat");
+    expect(drafts.map((r) => [r.schemaName, r.status, r.documentInSystem])).toEqual([
+      ["chr-draft", 200, false],
+    ]);
+
+    await row.getByRole("link", { name: /Open the report/ }).click();
+    await page.getByRole("heading", { level: 2, name: "Client Health Report" }).waitFor();
+    await expect
+      .poll(() => page.locator("#report-meta").textContent(), UI_POLL)
+      .toContain(`by external AI (${drafts[0]!.model})`);
+    const claims = page.locator("section.report-section li.claim");
+    await claims.first().waitFor();
+    const total = await claims.count();
+    expect(total).toBeGreaterThan(0);
+    let verified = 0;
+    for (let i = 0; i < total; i++) {
+      const cls = (await claims.nth(i).getAttribute("class")) ?? "";
+      if (!cls.includes("support-verified")) continue;
+      verified += 1;
+      const mark = claims.nth(i).locator("button.cite").first();
+      await mark.click();
+      // The quote is shown inside this patient's source text, with the real values (not placeholders).
+      const quote = (await page.locator("#report-source-text mark").first().textContent()) ?? "";
+      expect(quote.length).toBeGreaterThan(0);
+      expect(await page.locator("#report-source-text").textContent()).toContain(quote);
+      expect(quote).not.toMatch(/\[(NAME|DATE|MRN)_\d+\]/);
+    }
+    expect(verified).toBeGreaterThan(0);
+    expect(await page.locator("#report-sections").textContent()).not.toMatch(/\[(NAME|DATE|MRN)_\d+\]/);
+    await expectAccessible(page, "external-ai-report");
+
+    await page
+      .getByRole("navigation", { name: "Sections" })
+      .getByRole("button", { name: "Administration" })
+      .click();
+    await page.getByRole("tab", { name: "PHI egress log", exact: true }).click();
+    await page.getByRole("button", { name: "Reload", exact: true }).click();
+    const columns = await page.locator("table.egress thead th").allTextContents();
+    const at = (name: string) => columns.indexOf(name);
+    await expect
+      .poll(
+        async () =>
+          (
+            await egressRows().evaluateAll((trs) =>
+              trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+            )
+          ).filter((cells) => cells[at("Purpose")] === "Report draft" && cells[at("Processor")] === "OpenAI")
+            .length,
+        UI_POLL,
+      )
+      .toBe(1);
+  });
+
   it("with AI turned off for the clinic, the stand-in receives nothing and the on-box provider reads the document", async () => {
     await page.getByRole("tab", { name: "AI & data sharing", exact: true }).click();
     await aiForm().getByRole("radio", { name: "Off", exact: true }).check();

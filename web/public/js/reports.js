@@ -126,6 +126,8 @@ export async function openReports(patientId, reportId, filenames) {
   state.filenames = filenames;
   state.reportId = reportId;
   byId("report-draft").hidden = !deps.can("patient.write");
+  // Enabled once the list has loaded: before that a draft request could not be followed here.
+  /** @type {HTMLButtonElement} */ (byId("report-draft")).disabled = true;
   byId("reports-fhir").hidden = !deps.can("report.export");
   /** @type {HTMLAnchorElement} */ (byId("report-back")).href = `#/patients/${patientId}/reports`;
   byId("reports-card").hidden = reportId !== null;
@@ -137,12 +139,15 @@ export async function openReports(patientId, reportId, filenames) {
     await loadReport(state);
     byId("report-title").focus();
   } else {
-    await loadList(state);
+    const mine = state;
+    await loadList(mine);
+    if (state === mine) /** @type {HTMLButtonElement} */ (byId("report-draft")).disabled = false;
   }
 }
 
 /** The page closed (another patient or section): polls stop, late answers are dropped. */
 export function closeReports() {
+  /** @type {HTMLButtonElement} */ (byId("report-draft")).disabled = true;
   state?.stopWatch?.();
   state = null;
   generation++;
