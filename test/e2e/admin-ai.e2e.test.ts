@@ -20,17 +20,12 @@
  *    them anyway.
  * axe-core passes on both tabs. Every 4xx the browser sees must be one the flow provokes.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectAccessible } from "../helpers/axe";
-import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
-import {
-  DEMO_ADMIN_EMAIL,
-  type LocalStack,
-  removeDataDir,
-  seededAdminPassword,
-  startLocalStack,
-} from "../helpers/local-stack";
+import { type PageProblems, watchPage } from "../helpers/browser";
+import { useBrowserAndStack } from "../helpers/browser-and-stack";
+import { DEMO_ADMIN_EMAIL, type LocalStack, seededAdminPassword } from "../helpers/local-stack";
 import {
   type ApiBody as Body,
   callApi,
@@ -66,28 +61,7 @@ const NOTE = [
   "",
 ].join("\n");
 
-let browser: Browser | undefined;
-let stack: LocalStack | undefined;
-let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  stack = await startLocalStack();
-}, 240_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  if (stack) {
-    await stack.kill();
-    await removeDataDir(stack.dataDir);
-  }
-}, 60_000);
-
-function ready(): { browser: Browser; stack: LocalStack } {
-  if (!browser || !stack) throw new Error("browser or stack did not start (see the beforeAll error)");
-  return { browser, stack };
-}
+const { ready, newContext } = useBrowserAndStack();
 
 describe("AI & data sharing and the PHI egress log in Chromium", () => {
   let page: Page;
@@ -117,8 +91,7 @@ describe("AI & data sharing and the PHI egress log in Chromium", () => {
   };
 
   beforeAll(async () => {
-    const { browser } = ready();
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const context = await newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(POLL.timeout);
     problems = await watchPage(page);
@@ -532,7 +505,7 @@ describe("AI & data sharing and the PHI egress log in Chromium", () => {
   }, 180_000);
 
   it("an auditor sees the egress log only; a clinician sees neither tab, and the API refuses them", async () => {
-    const { browser, stack } = ready();
+    const { stack } = ready();
     const { page } = flowReady();
     for (const [person, role] of [
       [AUDITOR, "auditor"],
@@ -547,7 +520,7 @@ describe("AI & data sharing and the PHI egress log in Chromium", () => {
       expect(added.status, JSON.stringify(added.body)).toBe(201);
     }
 
-    const auditorContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const auditorContext = await newContext({ viewport: { width: 1400, height: 900 } });
     try {
       const auditor = await auditorContext.newPage();
       auditor.setDefaultTimeout(POLL.timeout);
@@ -575,7 +548,7 @@ describe("AI & data sharing and the PHI egress log in Chromium", () => {
       await auditorContext.close();
     }
 
-    const clinicianContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const clinicianContext = await newContext({ viewport: { width: 1400, height: 900 } });
     try {
       const clinician = await clinicianContext.newPage();
       clinician.setDefaultTimeout(POLL.timeout);

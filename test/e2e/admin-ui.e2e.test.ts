@@ -20,18 +20,13 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { decodeBase32Key, totpCodeFor } from "../../scripts/totp-code";
 import { expectAccessible } from "../helpers/axe";
-import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
-import {
-  DEMO_ADMIN_EMAIL,
-  type LocalStack,
-  removeDataDir,
-  seededAdminPassword,
-  startLocalStack,
-} from "../helpers/local-stack";
+import { type PageProblems, watchPage } from "../helpers/browser";
+import { useBrowserAndStack } from "../helpers/browser-and-stack";
+import { DEMO_ADMIN_EMAIL, type LocalStack, seededAdminPassword } from "../helpers/local-stack";
 import { expectOnlyProvokedErrors } from "../helpers/ui-flows";
 
 /** Generous: bcrypt at cost 12 on 2 shared cores that also run wrangler, workerd and PGlite. */
@@ -49,29 +44,11 @@ const KEY_NAME = "Lab results import";
 /** A valid new patient: a refusal of it can only be about the key's scopes. */
 const PATIENT = { givenName: "Test", familyName: "Patient", dateOfBirth: "1980-02-29", sex: "female" };
 
-let browser: Browser | undefined;
-let stack: LocalStack | undefined;
-let context: BrowserContext | undefined;
+const { ready, newContext } = useBrowserAndStack();
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  stack = await startLocalStack();
   await mkdir(SCREENSHOTS, { recursive: true });
-}, 240_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  if (stack) {
-    await stack.kill();
-    await removeDataDir(stack.dataDir);
-  }
-}, 60_000);
-
-function ready(): { browser: Browser; stack: LocalStack } {
-  if (!browser || !stack) throw new Error("browser or stack did not start (see the beforeAll error)");
-  return { browser, stack };
-}
+});
 
 /**
  * First sign-in of an account whose clinic requires MFA: password, enrolment with the key
@@ -137,8 +114,8 @@ describe("administration in Chromium", () => {
   const keyRow = () => page.locator("#keys-body tr").filter({ hasText: KEY_NAME });
 
   beforeAll(async () => {
-    const { browser, stack } = ready();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { stack } = ready();
+    const context = await newContext({ viewport: { width: 1280, height: 900 } });
     // The copy buttons use the page's own clipboard.
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.origin });
     page = await context.newPage();
@@ -507,7 +484,7 @@ describe("administration in Chromium", () => {
   });
 
   it("adds a user with a chosen password (no one-time password shown); that clinician sees no administration", async () => {
-    const { browser, stack } = ready();
+    const { stack } = ready();
     const { page } = flowReady();
     await page.getByRole("tab", { name: "Users" }).click();
     const form = page.locator("#user-create-form");
@@ -523,7 +500,7 @@ describe("administration in Chromium", () => {
     await expectAccessible(page, "admin-users");
     await page.screenshot({ path: join(SCREENSHOTS, "admin-users.png"), fullPage: true });
 
-    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const other = await newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const clinicianPage = await other.newPage();
       const clinicianProblems = await watchPage(clinicianPage);

@@ -9,20 +9,14 @@
  * then turns AI off, uploads another document, and the stand-in receives nothing while the
  * on-box provider still reads it (its egress events say why nothing left).
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { RecordedRequest } from "../../scripts/local/openai-standin/server";
 import { expectAccessible } from "../helpers/axe";
-import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
-import {
-  DEMO_ADMIN_EMAIL,
-  freePort,
-  type LocalStack,
-  removeDataDir,
-  seededAdminPassword,
-  startLocalStack,
-} from "../helpers/local-stack";
+import { type PageProblems, watchPage } from "../helpers/browser";
+import { useBrowserAndStack } from "../helpers/browser-and-stack";
+import { DEMO_ADMIN_EMAIL, freePort, seededAdminPassword } from "../helpers/local-stack";
 import {
   callApi,
   expectOnlyProvokedErrors,
@@ -40,26 +34,13 @@ const NOTE = [
   "",
 ].join("\n");
 
-let browser: Browser | undefined;
-let stack: LocalStack | undefined;
-let context: BrowserContext | undefined;
 let standinUrl = "";
 
-beforeAll(async () => {
+const { ready, newContext } = useBrowserAndStack(async () => {
   const port = await freePort();
   standinUrl = `http://127.0.0.1:${port}`;
-  browser = await launchChromium();
-  stack = await startLocalStack({ env: { OPENAI_BASE_URL: `${standinUrl}/v1` } });
-}, 240_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  if (stack) {
-    await stack.kill();
-    await removeDataDir(stack.dataDir);
-  }
-}, 60_000);
+  return { env: { OPENAI_BASE_URL: `${standinUrl}/v1` } };
+});
 
 async function standinRequests(): Promise<RecordedRequest[]> {
   const res = await fetch(`${standinUrl}/__standin/requests`);
@@ -75,20 +56,19 @@ describe("npm start with the OpenAI stand-in: extraction through the gateway, eg
   const aiForm = () => page.locator("#ai-form");
 
   beforeAll(async () => {
-    if (!browser || !stack) throw new Error("browser or stack did not start");
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const context = await newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(UI_POLL.timeout);
     problems = await watchPage(page);
   });
 
   it("says at start that the OpenAI stand-in is the AI processor", () => {
-    expect(stack!.output()).toContain(`AI: OpenAI stand-in at ${standinUrl}/v1`);
+    expect(ready().stack.output()).toContain(`AI: OpenAI stand-in at ${standinUrl}/v1`);
   });
 
   it("the admin allows OpenAI for the clinic in the AI & data sharing tab", async () => {
-    await page.goto(`${stack!.origin}/`, { waitUntil: "load" });
-    await signInAndEnrol(page, DEMO_ADMIN_EMAIL, seededAdminPassword(stack!.output()), "Demo Admin");
+    await page.goto(`${ready().stack.origin}/`, { waitUntil: "load" });
+    await signInAndEnrol(page, DEMO_ADMIN_EMAIL, seededAdminPassword(ready().stack.output()), "Demo Admin");
     await page
       .getByRole("navigation", { name: "Sections" })
       .getByRole("button", { name: "Administration" })
@@ -138,7 +118,7 @@ describe("npm start with the OpenAI stand-in: extraction through the gateway, eg
     expect(embeddings.every((r) => r.status === 200 && r.dimensions === 256)).toBe(true);
 
     // What the pipeline stored says who read it: the model, and the vectors' model.
-    const owner = postgres(stack!.ownerUrl, { max: 1 });
+    const owner = postgres(ready().stack.ownerUrl, { max: 1 });
     try {
       const [version] = await owner<{ extractor: string }[]>`
         select v.extractor from medchr.document_versions v
@@ -184,7 +164,7 @@ describe("npm start with the OpenAI stand-in: extraction through the gateway, eg
 
   it("drafts the patient's report through OpenAI (identifiers removed); every statement shown cites verified source text", async () => {
     const before = (await standinRequests()).length;
-    await page.goto(`${stack!.origin}/#/patients/${patientId}/reports`);
+    await page.goto(`${ready().stack.origin}/#/patients/${patientId}/reports`);
     await page.getByRole("heading", { name: "Client Health Reports" }).waitFor();
     await page.getByRole("button", { name: "Draft a new report" }).click();
     // The page's words, or the error it shows instead: a failure says why.
@@ -267,7 +247,7 @@ describe("npm start with the OpenAI stand-in: extraction through the gateway, eg
     );
     expect(await standinRequests()).toEqual([]);
 
-    const owner = postgres(stack!.ownerUrl, { max: 1 });
+    const owner = postgres(ready().stack.ownerUrl, { max: 1 });
     try {
       const [version] = await owner<{ extractor: string }[]>`
         select v.extractor from medchr.document_versions v
@@ -293,6 +273,6 @@ describe("npm start with the OpenAI stand-in: extraction through the gateway, eg
       expect(cells[at("Reason")]).toBe("AI turned off for the clinic");
       expect(cells[at("Characters sent")]).toBe("0");
     }
-    await expectOnlyProvokedErrors(problems, [`401 ${stack!.origin}/auth/session`]);
+    await expectOnlyProvokedErrors(problems, [`401 ${ready().stack.origin}/auth/session`]);
   });
 });

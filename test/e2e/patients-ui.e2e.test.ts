@@ -21,19 +21,14 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { Browser, BrowserContext, Page, Request } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page, Request } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { decodeBase32Key, totpCodeFor } from "../../scripts/totp-code";
 import { buildTextPdf } from "../fixtures/clinical/build-test-pdf";
 import { expectAccessible } from "../helpers/axe";
-import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
-import {
-  DEMO_ADMIN_EMAIL,
-  type LocalStack,
-  removeDataDir,
-  seededAdminPassword,
-  startLocalStack,
-} from "../helpers/local-stack";
+import { type PageProblems, watchPage } from "../helpers/browser";
+import { useBrowserAndStack } from "../helpers/browser-and-stack";
+import { DEMO_ADMIN_EMAIL, type LocalStack, seededAdminPassword } from "../helpers/local-stack";
 
 /** Generous: bcrypt at cost 12 and the pipeline on 2 shared cores that also run wrangler, workerd and PGlite. */
 const POLL = { timeout: 30_000 };
@@ -62,28 +57,7 @@ const PDF = buildTextPdf([
   "Allergies: Penicillin (rash)",
 ]);
 
-let browser: Browser | undefined;
-let stack: LocalStack | undefined;
-let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  stack = await startLocalStack();
-}, 240_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  if (stack) {
-    await stack.kill();
-    await removeDataDir(stack.dataDir);
-  }
-}, 60_000);
-
-function ready(): { browser: Browser; stack: LocalStack } {
-  if (!browser || !stack) throw new Error("browser or stack did not start (see the beforeAll error)");
-  return { browser, stack };
-}
+const { ready, newContext } = useBrowserAndStack();
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
@@ -117,8 +91,7 @@ describe("patients, documents and the record in Chromium", () => {
   };
 
   beforeAll(async () => {
-    const { browser } = ready();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const context = await newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.setDefaultTimeout(POLL.timeout);
     page.on("request", (request: Request) => requests.push(`${request.method()} ${request.url()}`));

@@ -11,18 +11,13 @@
  */
 import { readFile } from "node:fs/promises";
 import JSONSchemaValidator from "@asymmetrik/fhir-json-schema-validator";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { pdfFontsOf } from "../../shared/reports/testing";
 import { expectAccessible } from "../helpers/axe";
-import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
-import {
-  DEMO_ADMIN_EMAIL,
-  type LocalStack,
-  removeDataDir,
-  seededAdminPassword,
-  startLocalStack,
-} from "../helpers/local-stack";
+import { type PageProblems, watchPage } from "../helpers/browser";
+import { useBrowserAndStack } from "../helpers/browser-and-stack";
+import { DEMO_ADMIN_EMAIL, seededAdminPassword } from "../helpers/local-stack";
 import {
   callApi,
   expectOnlyProvokedErrors,
@@ -62,23 +57,7 @@ const NOTE = [
   "",
 ].join("\n");
 
-let browser: Browser | undefined;
-let stack: LocalStack | undefined;
-let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  stack = await startLocalStack();
-}, 240_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  if (stack) {
-    await stack.kill();
-    await removeDataDir(stack.dataDir);
-  }
-}, 60_000);
+const { ready, newContext } = useBrowserAndStack();
 
 describe("Client Health Reports in Chromium on the real stack", () => {
   let page: Page;
@@ -89,8 +68,8 @@ describe("Client Health Reports in Chromium on the real stack", () => {
   const provoked: string[] = [];
 
   beforeAll(async () => {
-    if (!browser || !stack) throw new Error("browser or stack did not start");
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { stack } = ready();
+    const context = await newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(UI_POLL.timeout);
     problems = await watchPage(page);
@@ -112,7 +91,7 @@ describe("Client Health Reports in Chromium on the real stack", () => {
   }, 300_000);
 
   it("the Record tab charts dated results with the reference band and the direction", async () => {
-    await page.goto(`${stack!.origin}/#/patients/${patientId}/record`);
+    await page.goto(`${ready().stack.origin}/#/patients/${patientId}/record`);
     const chart = page.locator("#record-trends figure", { hasText: "Hemoglobin A1c" });
     await chart.waitFor();
     expect(await chart.locator("figcaption .badge").textContent()).toBe("Worsening");
@@ -223,7 +202,7 @@ describe("Client Health Reports in Chromium on the real stack", () => {
     expect(other.status).toBe(200);
     await page.getByLabel("Key findings: one statement per line").fill("A statement that will not be saved.");
     await page.getByRole("button", { name: "Save", exact: true }).click();
-    provoked.push(`409 ${stack!.origin}/api/v1/reports/${reportId}`);
+    provoked.push(`409 ${ready().stack.origin}/api/v1/reports/${reportId}`);
     const alert = page.locator(".report-edit .error");
     await expect.poll(() => alert.textContent(), UI_POLL).toMatch(/Someone else saved this report/);
     expect(await page.getByLabel("Key findings: one statement per line").inputValue()).toBe(
@@ -244,7 +223,7 @@ describe("Client Health Reports in Chromium on the real stack", () => {
 
   it("finalizes through the step-up dialog, then shows the signature and offers no edits", async () => {
     let finalizeCalls = 0;
-    const finalizeUrl = `${stack!.origin}/api/v1/reports/${reportId}/finalize`;
+    const finalizeUrl = `${ready().stack.origin}/api/v1/reports/${reportId}/finalize`;
     await page.route(finalizeUrl, async (route) => {
       finalizeCalls += 1;
       if (finalizeCalls === 1) {
@@ -269,7 +248,7 @@ describe("Client Health Reports in Chromium on the real stack", () => {
     await dialog.waitFor();
     await expectAccessible(page, "report-step-up");
     const { code } = await freshTotpCode(totp.key, totp.step);
-    const stepUp = page.waitForResponse(`${stack!.origin}/auth/mfa/step-up`);
+    const stepUp = page.waitForResponse(`${ready().stack.origin}/auth/mfa/step-up`);
     await page.getByLabel("Code", { exact: true }).fill(code);
     await page.getByRole("button", { name: "Verify and continue" }).click();
     expect((await stepUp).status()).toBe(200);
@@ -289,7 +268,7 @@ describe("Client Health Reports in Chromium on the real stack", () => {
       section: "summary",
       value: [],
     });
-    provoked.push(`409 ${stack!.origin}/api/v1/reports/${reportId}`);
+    provoked.push(`409 ${ready().stack.origin}/api/v1/reports/${reportId}`);
     expect(after.status).toBe(409);
     expect(after.body.error.details.reason).toBe("finalized");
     await expectAccessible(page, "report-finalized");
@@ -304,11 +283,11 @@ describe("Client Health Reports in Chromium on the real stack", () => {
     const url = page.getByLabel("New link (shown only now)");
     await expect.poll(() => url.inputValue(), UI_POLL).toMatch(/\/share\/shr_[A-Za-z0-9_-]{43}$/);
     const link = await url.inputValue();
-    expect(new URL(link).origin).toBe(stack!.origin);
+    expect(new URL(link).origin).toBe(ready().stack.origin);
     await expectAccessible(page, "report-share-dialog");
 
     // Another browser profile: no session cookie, as the patient's own device.
-    const patientContext = await browser!.newContext();
+    const patientContext = await newContext();
     const patientPage = await patientContext.newPage();
     const opened = await patientPage.goto(link);
     expect(opened!.status()).toBe(200);

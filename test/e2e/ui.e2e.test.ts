@@ -13,19 +13,14 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { decodeBase32Key, totpCodeFor } from "../../scripts/totp-code";
 import { generateTotpCode, totpStepAt } from "../../shared/auth/mfa/totp";
 import { expectAccessible } from "../helpers/axe";
-import { launchChromium, type PageProblems, watchPage } from "../helpers/browser";
-import {
-  DEMO_ADMIN_EMAIL,
-  type LocalStack,
-  removeDataDir,
-  seededAdminPassword,
-  startLocalStack,
-} from "../helpers/local-stack";
+import { type PageProblems, watchPage } from "../helpers/browser";
+import { useBrowserAndStack } from "../helpers/browser-and-stack";
+import { DEMO_ADMIN_EMAIL, type LocalStack, seededAdminPassword } from "../helpers/local-stack";
 import { expectOnlyProvokedErrors } from "../helpers/ui-flows";
 
 /**
@@ -35,35 +30,16 @@ import { expectOnlyProvokedErrors } from "../helpers/ui-flows";
 const POLL = { timeout: 20_000 };
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), "__screenshots__");
 
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let stack: LocalStack | undefined;
+const { ready, newContext } = useBrowserAndStack();
 
 beforeAll(async () => {
-  // The browser first: a missing Chromium fails in seconds, before the stack starts.
-  browser = await launchChromium();
-  stack = await startLocalStack();
   await mkdir(SCREENSHOTS, { recursive: true });
-}, 240_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  if (stack) {
-    await stack.kill();
-    await removeDataDir(stack.dataDir);
-  }
-}, 60_000);
-
-function ready(): { browser: Browser; stack: LocalStack } {
-  if (!browser || !stack) throw new Error("browser or stack did not start (see the beforeAll error)");
-  return { browser, stack };
-}
+});
 
 describe("UI in Chromium", () => {
   it("shows the sign-in page and API and database as ok, with no console errors and no CSP violations", async () => {
-    const { browser, stack } = ready();
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const { stack } = ready();
+    const page = await (await newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     try {
       const problems = await watchPage(page);
       const response = await page.goto(`${stack.origin}/`, { waitUntil: "load" });
@@ -113,8 +89,8 @@ describe("UI in Chromium", () => {
   });
 
   it("shows why single sign-on was refused and removes the reason from the address bar", async () => {
-    const { browser, stack } = ready();
-    const page = await (await browser.newContext()).newPage();
+    const { stack } = ready();
+    const page = await (await newContext()).newPage();
     try {
       await page.goto(`${stack.origin}/?sso_error=domain_not_allowed`, { waitUntil: "load" });
       const notice = page.locator("#sign-in-notice");
@@ -127,8 +103,8 @@ describe("UI in Chromium", () => {
   });
 
   it("serves the API reference from our own origin under the UI's CSP, with the auth schemes", async () => {
-    const { browser, stack } = ready();
-    const page = await (await browser.newContext()).newPage();
+    const { stack } = ready();
+    const page = await (await newContext()).newPage();
     try {
       const problems = await watchPage(page);
       const requested: string[] = [];
@@ -159,8 +135,8 @@ describe("UI in Chromium", () => {
   });
 
   it("would notice a CSP violation (the watchers are not blind)", async () => {
-    const { browser, stack } = ready();
-    const probeContext = await browser.newContext();
+    const { stack } = ready();
+    const probeContext = await newContext();
     try {
       const page = await probeContext.newPage();
       const problems = await watchPage(page);
@@ -215,8 +191,7 @@ describe("first login of the demo admin, in Chromium", () => {
   }
 
   beforeAll(async () => {
-    const { browser } = ready();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await newContext({ viewport: { width: 1280, height: 900 } });
     // The page's own clipboard calls must work for the copy buttons.
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: ready().stack.origin });
     page = await context.newPage();
