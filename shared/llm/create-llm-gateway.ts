@@ -139,6 +139,26 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
     redactionApplied: false,
   });
 
+  /** Nothing was sent and the caller asked to stop rather than fall back: recorded, then refused. */
+  async function refuseWithoutFallback(
+    scope: LlmCallScope,
+    purpose: LlmPurpose,
+    model: string,
+    reason: GatewayRefusalCode,
+    started: number,
+  ): Promise<Result<never, GatewayRefusal>> {
+    await record(scope, {
+      ...base(purpose),
+      processor: "on-box",
+      model,
+      allowed: false,
+      reason,
+      outcome: "refused",
+      latencyMs: Math.round(clock() - started),
+    });
+    return err(refusal(reason, REFUSAL_MESSAGES[reason]));
+  }
+
   return {
     async runStructured<Input, Output>(
       scope: LlmCallScope,
@@ -227,18 +247,8 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
 
       // On-box: by policy, by deployment, or because redaction was required and unavailable.
       const reason = fallback;
-      if (options.onRefusal === "stop" && reason !== null) {
-        await record(scope, {
-          ...event,
-          processor: "on-box",
-          model: task.onBoxModel,
-          allowed: false,
-          reason,
-          outcome: "refused",
-          latencyMs: Math.round(clock() - started),
-        });
-        return err(refusal(reason, REFUSAL_MESSAGES[reason]));
-      }
+      if (options.onRefusal === "stop" && reason !== null)
+        return refuseWithoutFallback(scope, event.purpose, task.onBoxModel, reason, started);
       const onBox = await answerOnBox(task, input);
       await record(scope, {
         ...event,
@@ -306,18 +316,8 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
         }
       }
 
-      if (options.onRefusal === "stop" && reason !== null) {
-        await record(scope, {
-          ...event,
-          processor: "on-box",
-          model: deps.onBoxEmbeddings.model,
-          allowed: false,
-          reason,
-          outcome: "refused",
-          latencyMs: Math.round(clock() - started),
-        });
-        return err(refusal(reason, REFUSAL_MESSAGES[reason]));
-      }
+      if (options.onRefusal === "stop" && reason !== null)
+        return refuseWithoutFallback(scope, event.purpose, deps.onBoxEmbeddings.model, reason, started);
       const onBox = await embedOnBox(texts, reason);
       await record(scope, {
         ...event,
