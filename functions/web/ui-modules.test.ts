@@ -16,9 +16,62 @@ const load = (name: string): Promise<Module> =>
 let jobs: Module;
 let patients: Module;
 let upload: Module;
+let viewer: Module;
 
 beforeAll(async () => {
-  [jobs, patients, upload] = await Promise.all([load("jobs.js"), load("patients.js"), load("upload.js")]);
+  [jobs, patients, upload, viewer] = await Promise.all([
+    load("jobs.js"),
+    load("patients.js"),
+    load("upload.js"),
+    load("document-viewer.js"),
+  ]);
+});
+
+describe("the document viewer's highlighting", () => {
+  const fact = (id: string, charStart: number, charEnd: number, kind = "lab") => ({
+    id,
+    kind,
+    label: id,
+    charStart,
+    charEnd,
+    negated: false,
+  });
+
+  it("cuts the text at every fact boundary and keeps all of it, in order", () => {
+    const text = "Glucose 105 mg/dL H. Metformin 500 mg.";
+    const pieces = viewer.segmentText(text, [fact("g", 0, 19), fact("m", 21, 37, "medication")]);
+    expect(pieces.map((p: Module) => p.text).join("")).toBe(text);
+    expect(pieces.map((p: Module) => [p.text, p.facts.map((f: Module) => f.id)])).toEqual([
+      ["Glucose 105 mg/dL H", ["g"]],
+      [". ", []],
+      ["Metformin 500 mg", ["m"]],
+      [".", []],
+    ]);
+  });
+
+  it("marks overlapping facts on the shared piece without losing either", () => {
+    const pieces = viewer.segmentText("abcdefghij", [fact("outer", 0, 8), fact("inner", 3, 5)]);
+    expect(pieces.map((p: Module) => [p.text, p.facts.map((f: Module) => f.id)])).toEqual([
+      ["abc", ["outer"]],
+      ["de", ["outer", "inner"]],
+      ["fgh", ["outer"]],
+      ["ij", []],
+    ]);
+  });
+
+  it("clamps spans outside the text and drops empty ones", () => {
+    const pieces = viewer.segmentText("short", [
+      fact("past", 3, 99),
+      fact("empty", 2, 2),
+      fact("neg", -4, 1),
+    ]);
+    expect(pieces.map((p: Module) => [p.text, p.facts.map((f: Module) => f.id)])).toEqual([
+      ["s", ["neg"]],
+      ["ho", []],
+      ["rt", ["past"]],
+    ]);
+    expect(viewer.segmentText("", [fact("x", 0, 3)])).toEqual([]);
+  });
 });
 
 const ID = "0b7e4c52-3f7e-4b0a-9d55-2f3c1e0a9b11";

@@ -367,6 +367,8 @@ const AUDIT_EVENT_SCHEMAS = [
   auditEvent("document.download_url_issued", "document", { patientId: id(), expiresInSeconds: count() }),
   auditEvent("document.delete", "document", { patientId: id() }),
   auditEvent("document.read", "document", { patientId: id() }),
+  // One page of a document's extracted text with the facts read from it (the document viewer).
+  auditEvent("document.page_read", "document", { patientId: id(), page: count(), facts: count() }),
   // A page of a patient's documents (resource id null: no single row).
   auditEvent("document.list", "document", { patientId: id(), count: count() }),
   auditEvent("document.scan", "document", {

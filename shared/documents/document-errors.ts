@@ -45,6 +45,10 @@ export type DocumentErrorReason =
   | "already_refused"
   /** The document was quarantined (infected): it is never served. */
   | "document_quarantined"
+  /** The document has no extracted text yet (processing has not finished, or failed). */
+  | "document_not_processed"
+  /** The document has no page with that number; details.pageCount says how many it has. */
+  | "page_not_found"
   | "storage_unavailable"
   | "storage_misconfigured"
   | "scanner_unavailable"
@@ -54,6 +58,8 @@ export interface DocumentError extends DomainError {
   readonly reason: DocumentErrorReason;
   /** Field-level problems of invalid input: names and rules, never values. */
   readonly fields?: ReadonlyArray<{ field: string; message: string }>;
+  /** How many pages the document has (page_not_found). */
+  readonly pageCount?: number;
   /** Set when the scanner failed: which way (timeouts and refusals are told apart). */
   readonly scanFailure?: ClamdFailureReason;
 }
@@ -136,6 +142,17 @@ export const documentErrors = {
     code: "conflict",
     reason: "document_quarantined",
     message: "The document is quarantined and cannot be downloaded.",
+  }),
+  notProcessed: (): DocumentError => ({
+    code: "conflict",
+    reason: "document_not_processed",
+    message: "The document has not been read yet; its pages appear once processing finishes.",
+  }),
+  pageNotFound: (pageCount: number): DocumentError => ({
+    code: "not_found",
+    reason: "page_not_found",
+    pageCount,
+    message: `The document has no such page (it has ${pageCount}).`,
   }),
   storageUnavailable: (): DocumentError => ({
     code: "unavailable",

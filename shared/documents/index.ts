@@ -10,6 +10,7 @@ export * from "./document-limits";
 export type { DocumentRegisteredHook, DocumentServices } from "./document-services";
 export { DOCUMENT_STATUSES, type DocumentStatus, type DocumentView, SCAN_RESULTS } from "./document-view";
 export { getDocument } from "./get-document";
+export { type DocumentPage, describeFact, getDocumentPage, type PageFact } from "./get-document-page";
 export { issueDownloadUrl } from "./issue-download-url";
 export { listDocuments } from "./list-documents";
 export { documentStorageRemovalQueue, documentsDeletionStep } from "./patient-deletion-hooks";

@@ -17,6 +17,8 @@ export async function seedProcessedDocument(
   tenantId: string,
   patientId: string,
   chunks: readonly SeedChunk[],
+  /** Page texts (document_pages, page 1 first), as a text file's pages are stored. */
+  pages: readonly string[] = [],
 ): Promise<{ documentId: string; versionId: string; chunkIds: string[] }> {
   const documentId = randomUUID();
   const sha = createHash("sha256").update(documentId).digest("hex");
@@ -30,6 +32,11 @@ export async function seedProcessedDocument(
       document_type)
     values (${tenantId}, ${documentId}, 1, 'ready', 'on-box-rules@test', 1, 'clinic_note') returning id`;
   await owner`update medchr.documents set current_version_id = ${version!.id} where id = ${documentId}`;
+  for (const [i, text] of pages.entries()) {
+    await owner`
+      insert into medchr.document_pages (tenant_id, version_id, page, text, source)
+      values (${tenantId}, ${version!.id}, ${i + 1}, ${text}, 'text_file')`;
+  }
   const rows = chunks.map((c, i) => ({
     ordinal: i,
     page: c.page ?? 1,

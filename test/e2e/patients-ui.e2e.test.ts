@@ -434,14 +434,40 @@ describe("patients, documents and the record in Chromium", () => {
     await expectAccessible(page, "record");
     await page.screenshot({ path: SHOT("record"), fullPage: true });
 
-    // A source link opens the cited document in the Documents tab, with the page named.
+    // A source link opens the cited page in the document viewer: the original PDF page drawn
+    // by pdf.js beside the text read from it, each fact highlighted and listed.
     await page.locator("#record-labs tr").filter({ hasText: "Glucose" }).getByRole("link").click();
-    await page.locator("#documents-cited").waitFor({ state: "visible" });
-    expect(await page.locator("#documents-cited").textContent()).toBe(
-      `Cited from ${FILE_NAME}, page 1. Download it to read the source.`,
-    );
-    expect(await documentRow().getAttribute("class")).toContain("cited");
+    const viewer = page.locator("#document-viewer");
+    await viewer.waitFor({ state: "visible" });
     expect(page.url()).toMatch(new RegExp(`#/patients/${patientId}/documents/${documentId}/page/1$`));
+    expect(await page.locator("#viewer-title").textContent()).toBe(FILE_NAME);
+    expect(await page.locator("#viewer-page-of").textContent()).toBe("Page 1 of 1");
+    expect(await page.locator("#viewer-source").textContent()).toBe("Read from the PDF's text layer.");
+    expect(await documentRow().getAttribute("class")).toContain("cited");
+    const original = page.locator('#viewer-original canvas[data-rendered="true"]');
+    await original.waitFor();
+    expect(await original.getAttribute("aria-label")).toBe(`Page 1 of ${FILE_NAME} as uploaded`);
+    // The canvas holds a drawn page: dark text pixels on white, not a blank box.
+    const inked = await original.evaluate((canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i]! < 100 && data[i + 3]! > 0) dark++;
+      return dark / (c.width * c.height);
+    });
+    expect(inked).toBeGreaterThan(0.002);
+    const labMarks = page.locator("#viewer-text mark.fact-lab");
+    expect(await labMarks.count()).toBe(4);
+    expect(await labMarks.allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/Glucose/)]),
+    );
+    const factList = page.locator("#viewer-facts li");
+    expect(await factList.count()).toBeGreaterThanOrEqual(4);
+    await factList.filter({ hasText: "Glucose" }).getByRole("button").click();
+    expect(await page.locator("#viewer-text mark.active").textContent()).toMatch(/Glucose/);
+    expect(page.url()).not.toContain("Glucose");
+    await expectAccessible(page, "document-viewer");
+    await page.screenshot({ path: SHOT("document-viewer"), fullPage: true });
     expectIdsOnlyInAddress();
   });
 

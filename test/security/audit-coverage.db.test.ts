@@ -22,6 +22,7 @@ import { auditActorOf } from "../../shared/auth/principal";
 import { createFunctionApp } from "../../shared/http/create-app";
 import { protectedRoute } from "../../shared/http/define-route";
 import { seedReport, seedShare } from "../../shared/reports/testing";
+import { seedProcessedDocument } from "../../shared/retrieval/testing";
 import { createApiKey, createUser, signIn, type TestUser, testKeyRing } from "../helpers/identity";
 import {
   type AuditScenario,
@@ -215,6 +216,13 @@ async function prepare(route: RouteUnderTest): Promise<AuditScenario> {
       // A document whose object is really stored: signing needs it.
       const stored = await registeredDocument(patient.id);
       return { path: pathWith(route, { ...ids, documentId: stored }), headers, phi };
+    }
+    case "GET /api/v1/documents/{documentId}/pages/{page}": {
+      // A processed document: only those have pages.
+      const text = `Assessment: auditpage-${unique()} reviewed.`;
+      const processed = await seedProcessedDocument(h.database.owner, h.tenantA, patient.id, [], [text]);
+      phi.push(text);
+      return { path: pathWith(route, { ...ids, documentId: processed.documentId }), headers, phi };
     }
     case "POST /api/v1/reports/{reportId}/amend": {
       // Only a finalized report can be amended.

@@ -21,7 +21,7 @@ import {
 import { seedReport, seedShare } from "../../shared/reports/testing";
 import { createApiKey, createUser, signIn, type TestSession, testKeyRing } from "../helpers/identity";
 import { dataFingerprint as fingerprintOf } from "./data-fingerprint";
-import { type FixtureKind, PARAM_FIXTURES, SAMPLE_BODIES } from "./route-cases";
+import { type FixtureKind, PARAM_FIXTURES, rowParams, SAMPLE_BODIES, SAMPLE_PARAMS } from "./route-cases";
 import { allRoutes, buildInventoryApps, pathWith, type RouteUnderTest } from "./route-inventory";
 
 const apps = buildInventoryApps();
@@ -53,7 +53,7 @@ async function headersFor(route: RouteUnderTest): Promise<Record<string, string>
 
 function ownIds(route: RouteUnderTest): Record<string, string> {
   return Object.fromEntries(
-    route.params.map((p) => [p, own[PARAM_FIXTURES[p as keyof typeof PARAM_FIXTURES]] ?? ""]),
+    rowParams(route.params).map((p) => [p, own[PARAM_FIXTURES[p as keyof typeof PARAM_FIXTURES]] ?? ""]),
   );
 }
 
@@ -300,7 +300,10 @@ describe.each(FUZZED.map((r) => [r.key, r] as const))("%s", (_key, route) => {
       ]) {
         for (const param of route.params) {
           const ids = { ...ownIds(route), [param]: hostile };
-          const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? "");
+          const path = route.path.replace(
+            /\{(\w+)\}/g,
+            (_, name: string) => ids[name] ?? SAMPLE_PARAMS[name] ?? "",
+          );
           const before = await dataFingerprint();
           const status = await expectRefusedCleanly(
             `${route.key} ${param}=${hostile}`,

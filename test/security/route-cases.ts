@@ -42,6 +42,12 @@ export const PARAM_FIXTURES = {
 } as const;
 export type FixtureKind = (typeof PARAM_FIXTURES)[keyof typeof PARAM_FIXTURES];
 
+/** Path parameters that name no row (a page number): the value every call of the suite uses. */
+export const SAMPLE_PARAMS: Record<string, string> = { page: "1" };
+
+/** The path parameters of a route that name a row (and so get another tenant's in the suite). */
+export const rowParams = (params: readonly string[]): string[] => params.filter((p) => !(p in SAMPLE_PARAMS));
+
 /**
  * A valid query string per route whose query has required parameters (validation runs before
  * the handler, so a cross-tenant 404 needs a query that passes it). Values are synthetic.

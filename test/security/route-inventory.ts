@@ -9,7 +9,7 @@ import type { Permission } from "../../shared/auth/permissions";
 import type { SessionStage } from "../../shared/auth/principal";
 import { AUTH_EXTENSION, PERMISSION_EXTENSION, STAGES_EXTENSION } from "../../shared/http/define-route";
 import { loadNodePdfFonts } from "../../shared/reports/node-pdf-fonts";
-import { SAMPLE_QUERIES } from "./route-cases";
+import { SAMPLE_PARAMS, SAMPLE_QUERIES } from "./route-cases";
 
 export interface RouteUnderTest {
   key: string;
@@ -65,7 +65,7 @@ export function allRoutes(apps: InventoryApps): RouteUnderTest[] {
 export function pathWith(route: RouteUnderTest, ids: Record<string, string>): string {
   const path = route.path.replace(
     /\{(\w+)\}/g,
-    (_, name: string) => ids[name] ?? "00000000-0000-4000-8000-000000000000",
+    (_, name: string) => ids[name] ?? SAMPLE_PARAMS[name] ?? "00000000-0000-4000-8000-000000000000",
   );
   const query = SAMPLE_QUERIES[route.key];
   return query ? `${path}?${new URLSearchParams(query)}` : path;

@@ -20,7 +20,7 @@ import { seedReport, seedShare } from "../../shared/reports/testing";
 import { createApiKey, createUser, signIn, type TestSession, testKeyRing } from "../helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../helpers/test-database";
 import { testEnv } from "../helpers/test-env";
-import { type FixtureKind, PARAM_FIXTURES, PUBLIC_ROUTES, SAMPLE_BODIES } from "./route-cases";
+import { type FixtureKind, PARAM_FIXTURES, PUBLIC_ROUTES, rowParams, SAMPLE_BODIES } from "./route-cases";
 import { allRoutes, buildInventoryApps, pathWith, type RouteUnderTest } from "./route-inventory";
 
 const apps = buildInventoryApps();
@@ -159,7 +159,7 @@ describe("route inventory", () => {
       expect(route.permission, `${route.key} has no permission`).toBeTruthy();
     }
     for (const route of PROTECTED) {
-      for (const param of route.params) {
+      for (const param of rowParams(route.params)) {
         expect(PARAM_FIXTURES, `add "${param}" (${route.key}) to PARAM_FIXTURES`).toHaveProperty(param);
       }
     }
@@ -245,7 +245,7 @@ describe.each(PROTECTED.map((r) => [r.key, r] as const))("%s", (_key, route) => 
   if (route.params.length > 0) {
     it("answers 404 with no data for another tenant's ids, and changes nothing", async () => {
       const ids = Object.fromEntries(
-        route.params.map((p) => [p, foreign[PARAM_FIXTURES[p as keyof typeof PARAM_FIXTURES]]!]),
+        rowParams(route.params).map((p) => [p, foreign[PARAM_FIXTURES[p as keyof typeof PARAM_FIXTURES]]!]),
       );
       for (const value of Object.values(ids))
         expect(value, `no foreign fixture for ${route.key}`).toBeTruthy();

@@ -3,6 +3,7 @@
 // load) stops when the page closes: another patient, another section, sign-out.
 import { ApiError, api } from "./api.js";
 import { confirmAction, dismissConfirm } from "./confirm.js";
+import { closeDocumentViewer, openDocumentViewer, setUpDocumentViewer } from "./document-viewer.js";
 import { announce, byId, clearErrorIn, formatDateTime, showErrorIn, showView } from "./dom.js";
 import { describeJob, isFinished, jobProgress, STEP_ORDER, stopAllJobs, watchJob } from "./jobs.js";
 import {
@@ -34,6 +35,7 @@ let generation = 0;
 let tab = "documents";
 
 export function setUpPatientDetail() {
+  setUpDocumentViewer();
   for (const button of tabs()) {
     button.addEventListener("click", () => {
       if (!current) return;
@@ -64,7 +66,8 @@ export function setUpPatientDetail() {
     if (!(button instanceof HTMLButtonElement)) return;
     const id = button.closest("tr")?.dataset.documentId ?? "";
     const action = button.dataset.action;
-    if (action === "download") void download(id, button);
+    if (action === "view" && current) go(`#/patients/${current.patientId}/documents/${id}/page/1`);
+    else if (action === "download") void download(id, button);
     else if (action === "process") void processAgain(id, button);
     else if (action === "delete") void removeDocument(id, button);
   });
@@ -120,6 +123,7 @@ export async function openPatientPage(route) {
 }
 
 function clearCited() {
+  closeDocumentViewer();
   byId("documents-cited").hidden = true;
   for (const row of byId("documents-body").querySelectorAll("tr.cited")) row.classList.remove("cited");
 }
@@ -132,6 +136,7 @@ export function closePatientDetail() {
   stopAllJobs();
   dismissConfirm();
   closeReports();
+  closeDocumentViewer();
   current = null;
   generation++;
 }
@@ -317,6 +322,8 @@ function renderDocuments() {
     status.append(badge, " ", line, progress);
     const actions = document.createElement("td");
     actions.className = "row-actions";
+    if (doc.status === "processed")
+      actions.append(actionButton("view", "View", `View ${doc.filename} as read`));
     actions.append(actionButton("download", "Download", `Download ${doc.filename}`));
     if (canWrite && doc.status !== "quarantined") {
       const processButton = actionButton(
@@ -473,19 +480,29 @@ async function removeDocument(documentId, button) {
   }
 }
 
-/** A record item's source link led here: the document's row, marked, with the page named. */
+/**
+ * A source link or a View button led here: the page in the document viewer (the original
+ * beside the text read from it), the document's row marked.
+ */
 function showCited(documentId, page) {
   const notice = byId("documents-cited");
-  clearCited();
+  for (const row of byId("documents-body").querySelectorAll("tr.cited")) row.classList.remove("cited");
+  notice.hidden = true;
   const row = document.getElementById(`document-${documentId}`);
   const doc = current?.documents.get(documentId);
-  if (!row || !doc) {
+  if (!current || !row || !doc) {
+    closeDocumentViewer();
     notice.textContent = "The cited document is no longer in this patient's documents.";
-  } else {
-    row.classList.add("cited");
-    notice.textContent = `Cited from ${doc.filename}${page ? `, page ${page}` : ""}. Download it to read the source.`;
+    notice.hidden = false;
+    notice.focus();
+    notice.scrollIntoView({ block: "center" });
+    return;
   }
-  notice.hidden = false;
-  notice.focus();
-  notice.scrollIntoView({ block: "center" });
+  row.classList.add("cited");
+  void openDocumentViewer({
+    patientId: current.patientId,
+    documentId,
+    page: page ?? 1,
+    filename: doc.filename,
+  });
 }

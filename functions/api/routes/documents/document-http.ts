@@ -134,6 +134,7 @@ export function fail(error: DocumentError): never {
   const details: Record<string, unknown> = { reason: error.reason };
   if (error.fields) details.fields = error.fields;
   if (error.scanFailure) details.scanFailure = error.scanFailure;
+  if (error.pageCount !== undefined) details.pageCount = error.pageCount;
   if (error.reason === "storage_misconfigured" || error.reason === "scanner_misconfigured") {
     throw new HttpError("misconfigured", "The service is not configured correctly.", details);
   }

@@ -1,13 +1,14 @@
 /**
- * Reading and deleting documents: a patient's list, one document, a signed download link,
- * delete. Each is audited (document.list, document.read, document.download_url_issued,
- * document.delete). The partner paths (/patients/{patient_id}/documents,
+ * Reading and deleting documents: a patient's list, one document, one page as read (text and
+ * facts), a signed download link, delete. Each is audited (document.list, document.read,
+ * document.page_read, document.download_url_issued, document.delete). The partner paths (/patients/{patient_id}/documents,
  * /documents/{document_id}) are aliases of the /api/v1 ones with the same checks.
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteDocument } from "../../../../shared/documents/delete-document";
 import { getDocument } from "../../../../shared/documents/get-document";
+import { getDocumentPage } from "../../../../shared/documents/get-document-page";
 import { issueDownloadUrl } from "../../../../shared/documents/issue-download-url";
 import { listDocuments } from "../../../../shared/documents/list-documents";
 import type { AppEnv } from "../../../../shared/http/context";
@@ -26,6 +27,8 @@ import {
 import {
   DeletedDocumentResponse,
   DocumentIdParams,
+  DocumentPageParams,
+  DocumentPageResponse,
   DocumentSchema,
   DownloadUrlQuery,
   DownloadUrlResponse,
@@ -143,6 +146,23 @@ export const downloadUrlRoute = protectedRoute({
   },
 });
 
+export const documentPageRoute = protectedRoute({
+  method: "get",
+  path: "/api/v1/documents/{documentId}/pages/{page}",
+  audit: { actions: ["document.page_read"] },
+  ...V1,
+  summary: "One page of a document as read: its text and the facts extracted from it",
+  description:
+    "The current version's text of the page, where it came from, and each extracted fact with its [charStart, charEnd) span in that text (the document viewer highlights them). 404 page_not_found says how many pages there are (details.pageCount); 409 document_not_processed before the document has been read.",
+  permission: "patient.read",
+  request: { params: DocumentPageParams },
+  responses: {
+    200: jsonContent(DocumentPageResponse, "The page"),
+    ...commonErrors,
+    409: errorResponse("Not processed yet, or quarantined (details.reason)"),
+  },
+});
+
 export function registerDocumentReadRoutes(app: FunctionApp, options: DocumentRouteOptions): void {
   const list = async (c: Context<AppEnv>, patientId: string, query: z.output<typeof ListDocumentsQuery>) => {
     const result = await listDocuments(servicesOf(c, options), { patientId, ...query });
@@ -176,6 +196,13 @@ export function registerDocumentReadRoutes(app: FunctionApp, options: DocumentRo
   app.openapi(partnerDeleteDocumentRoute, async (c) =>
     c.json(await remove(c, c.req.valid("param").document_id), 200),
   );
+
+  app.openapi(documentPageRoute, async (c) => {
+    const { documentId, page } = c.req.valid("param");
+    const result = await getDocumentPage(servicesOf(c, options), { documentId, page });
+    if (!result.ok) fail(result.error);
+    return c.json(result.value, 200);
+  });
 
   app.openapi(downloadUrlRoute, async (c) => {
     const { documentId } = c.req.valid("param");

@@ -3,6 +3,7 @@ import { DOCUMENT_MEDIA_TYPES } from "../../../../shared/documents/detect-media-
 import { UPLOAD_REFUSAL_REASONS } from "../../../../shared/documents/document-errors";
 import { DOCUMENT_PAGE, DOWNLOAD_URL_SECONDS } from "../../../../shared/documents/document-limits";
 import { DOCUMENT_STATUSES, SCAN_RESULTS } from "../../../../shared/documents/document-view";
+import { FACT_KINDS, MAX_PAGE_NUMBER, PAGE_SOURCES } from "../../../../shared/documents/get-document-page";
 
 /** Request and response shapes of the documents API (camelCase; no storage paths of documents). */
 
@@ -11,6 +12,39 @@ export const DocumentIdParams = z.object({ documentId: z.uuid() });
 /** The partner paths name their ids in snake_case, like the seed's /patients/{patient_id}. */
 export const PartnerPatientIdParams = z.object({ patient_id: z.uuid() });
 export const PartnerDocumentIdParams = z.object({ document_id: z.uuid() });
+export const DocumentPageParams = z.object({
+  documentId: z.uuid(),
+  page: z.coerce.number().int().min(1).max(MAX_PAGE_NUMBER).describe("1-based page number"),
+});
+
+export const DocumentPageResponse = z
+  .object({
+    document: z.object({
+      id: z.uuid(),
+      patientId: z.uuid(),
+      filename: z.string(),
+      mediaType: z.enum(DOCUMENT_MEDIA_TYPES),
+    }),
+    versionId: z.uuid().describe("The processed version the text and facts belong to"),
+    page: z.number().int(),
+    pageCount: z.number().int(),
+    text: z.string().describe("The page's text as MedCHR read it"),
+    source: z
+      .enum(PAGE_SOURCES)
+      .describe("Where the text came from: the PDF's text layer, OCR, or a text file"),
+    ocrConfidence: z.number().nullable().describe("OCR's mean word confidence (0-100); null when not OCR"),
+    facts: z.array(
+      z.object({
+        id: z.uuid(),
+        kind: z.enum(FACT_KINDS),
+        label: z.string(),
+        charStart: z.number().int().describe("[charStart, charEnd) into text"),
+        charEnd: z.number().int(),
+        negated: z.boolean().describe("Diagnoses stated as absent"),
+      }),
+    ),
+  })
+  .openapi("DocumentPage");
 
 export const DocumentSchema = z
   .object({
