@@ -1,3 +1,13 @@
+import { findConceptMentions } from "./clinical-lexicon";
+import { ALLERGEN_NAMES } from "./terminology/allergens";
+import { BRAND_TO_GENERIC, GENERIC_DRUGS } from "./terminology/drugs";
+import {
+  type HeadWord,
+  PAST_HISTORY_MODIFIERS,
+  SECTION_HEAD_WORDS,
+  SECTION_MODIFIERS,
+} from "./terminology/section-vocabulary";
+
 /**
  * Line and section model shared by the extractors. Every line keeps its page number and character
  * offsets into that page's text so that each extracted fact can cite exactly where it was read.
@@ -241,37 +251,125 @@ function headerKey(s: string): string {
     .trim();
 }
 
+/** A clinical term that is content, never a heading word: a drug, an allergen, a condition. */
+function isClinicalTerm(word: string): boolean {
+  const w = word.toLowerCase();
+  return KNOWN_SUBSTANCES.has(w) || BRAND_NAMES.has(w) || findConceptMentions(word).length > 0;
+}
+
+const KNOWN_SUBSTANCES = new Set([...GENERIC_DRUGS.map((d) => d.toLowerCase()), ...ALLERGEN_NAMES]);
+const BRAND_NAMES = new Set(Object.keys(BRAND_TO_GENERIC));
+/** Lines that state an absence ("NO KNOWN ALLERGIES", "None") are content, not headings. */
+const ABSENCE_RE = /^(?:no|none|nil|nkda|nka|nkma|denies|negative)\b/i;
+
+/**
+ * Classifies a heading by its words (section-vocabulary.ts): the highest-priority head word
+ * decides; every other word must be a modifier, except `unknownAllowed` words that name no
+ * clinical term. "Medical history" and "past history" are the past medical history.
+ */
+export function classifyHeadingWords(phrase: string, unknownAllowed = 0): SectionKind | null {
+  const words = phrase
+    .toLowerCase()
+    .replace(/\bo\/e\b/g, "o/e")
+    .split(/[\s,]+|(?<=[a-z])\/(?=[a-z]{2})/)
+    .map((w) => w.replace(/^[^a-z0-9&/]+|[^a-z0-9&/'-]+$/g, ""))
+    .filter(Boolean);
+  if (words.length === 0 || words.length > 7) return null;
+  let best: HeadWord | null = null;
+  let unknown = 0;
+  for (const word of words) {
+    const headWord = SECTION_HEAD_WORDS.get(word);
+    if (headWord) {
+      if (!best || headWord.priority > best.priority) best = headWord;
+    } else if (!SECTION_MODIFIERS.has(word)) {
+      unknown++;
+      if (unknown > unknownAllowed || isClinicalTerm(word)) return null;
+    }
+  }
+  if (!best) return null;
+  if (best.kind === "hpi" && words.some((w) => PAST_HISTORY_MODIFIERS.has(w))) return "pmh";
+  return best.kind;
+}
+
+/** "-----" or "=====" under a heading line. */
+export function isUnderline(line: string | undefined): boolean {
+  return line !== undefined && /^\s*[-=_~]{3,}\s*$/.test(line);
+}
+
 /**
  * Recognise a section header. Returns the kind and, for "HEADER: content" lines, where the content
- * starts; null when the line is not a header.
+ * starts; null when the line is not a header. A heading is recognised by its form (a short line
+ * with a colon, in capitals, underlined, or made of heading words) and classified by its words,
+ * so wordings no table lists still start their section, and an unknown heading still ends the
+ * previous one. `next` and `previous` are the lines around it: an underline makes a heading,
+ * and so does spacing (a short line alone after a blank line, with text right under it).
  */
-export function matchSectionHeader(line: string): { kind: SectionKind; contentAt: number } | null {
+export function matchSectionHeader(
+  line: string,
+  next?: string,
+  previous?: string,
+): { kind: SectionKind; contentAt: number; known: boolean } | null {
   // OCR keeps wide gaps (and specks at the margin) as runs of spaces; collapse them first.
   const trimmed = line.trim().replace(/\s+/g, " ");
-  if (trimmed === "") return null;
+  if (trimmed === "" || isUnderline(trimmed)) return null;
   const whole = trimmed.length <= 80 ? HEADER_MAP.get(headerKey(trimmed)) : undefined;
-  if (whole && !/\d{2,}/.test(trimmed)) return { kind: whole, contentAt: line.length };
+  if (whole && !/\d{2,}/.test(trimmed)) return { kind: whole, contentAt: line.length, known: true };
   const colon = /^([^:]{2,45}):/.exec(line.replace(/^\s*[^A-Za-z\s]{1,3}\s*/, (m) => " ".repeat(m.length)));
   if (colon) {
-    const key = headerKey(colon[1] ?? "");
-    const kind = HEADER_MAP.get(key);
+    const label = colon[1] ?? "";
+    const key = headerKey(label);
+    const kind =
+      HEADER_MAP.get(key) ??
+      (/^[A-Z]/.test(key.length ? label.trim().replace(/^[^A-Za-z]+/, "") : "") && !/\d/.test(key)
+        ? classifyHeadingWords(key, 1)
+        : null);
     if (kind && key.split(" ").length <= HEADER_MAX_WORDS) {
       let at = colon[0].length;
       while (at < line.length && /\s/.test(line[at]!)) at++;
-      return { kind, contentAt: at };
+      return { kind, contentAt: at, known: true };
     }
   }
-  // Unknown heading that ends with a colon ("LABS AT DISCHARGE:", "Wound care:"): it still ends the
-  // previous section, so a medication or allergy list does not run on into unrelated text.
-  const generic = /^[^a-z0-9]*([A-Za-z][A-Za-z /&,()'-]{1,40}):$/.exec(trimmed);
-  if (generic && generic[1]!.split(/\s+/).length <= 5 && /^[A-Z]/.test(generic[1]!)) {
-    const kind: SectionKind =
-      /\b(?:lab|labs|laboratory|results?|chemistry|hematology|haematology|biochemistry)\b/i.test(generic[1]!)
-        ? "results"
-        : "other";
-    return { kind, contentAt: line.length };
-  }
-  return null;
+  // A letter's sign-off ends whatever list came before it; the signature is not content.
+  if (VALEDICTION_RE.test(trimmed)) return { kind: "other", contentAt: line.length, known: true };
+  // A whole-line heading: a leading list number ("2. MEDICATIONS", "B) Plan") is allowed, other
+  // digits are not (a dose, a value, a date is content).
+  const label = trimmed.replace(/^(?:\(?\d{1,2}[.)]|\(?[A-H][.)])\s+/, "").replace(/[\s:]+$/, "");
+  const words = label.split(" ");
+  const headingForm =
+    label.length >= 3 &&
+    label.length <= 60 &&
+    words.length <= 7 &&
+    /^[A-Z]/.test(label) &&
+    !/\d/.test(label) &&
+    !/[.!?;]$/.test(label) &&
+    !ABSENCE_RE.test(label);
+  if (!headingForm) return null;
+  const capitals = /[A-Z]{2}/.test(label) && label === label.toUpperCase();
+  const titled = words.every(
+    (w) => /^[A-Z&/(-]/.test(w) || /^(?:of|and|or|the|to|for|on|at|in|with|by)$/.test(w),
+  );
+  const styled = trimmed.endsWith(":") || capitals || isUnderline(next) || (titled && words.length > 1);
+  const kind = classifyHeadingWords(label, styled ? 1 : 0);
+  if (kind) return { kind, contentAt: line.length, known: true };
+  // Unknown heading ("LABS AT DISCHARGE:", "SAFETY NETTING", "Wound care" underlined): it still
+  // ends the previous section, so a medication or allergy list does not run on into unrelated
+  // text. A line that names a clinical term ("ASPIRIN", "HYPERTENSION") is content.
+  const spaced =
+    (previous === undefined || previous.trim() === "") &&
+    next !== undefined &&
+    next.trim() !== "" &&
+    bulletLength(trimmed) === 0 &&
+    words.length <= 4;
+  const unknownForm =
+    (trimmed.endsWith(":") && words.length <= 5) ||
+    ((capitals || isUnderline(next) || spaced) &&
+      words.length <= 5 &&
+      !words.some(isClinicalTerm) &&
+      findConceptMentions(label).length === 0);
+  if (!unknownForm) return null;
+  const resultsKind =
+    /\b(?:lab|labs|laboratory|results?|chemistry|hematology|haematology|biochemistry)\b/i.test(label);
+  return { kind: resultsKind ? "results" : "other", contentAt: line.length, known: false };
 }
 
 /** Split pages into lines and assign each to a section; section state carries across pages. */
@@ -282,24 +380,40 @@ export function segmentDocument(pages: readonly PageText[]): DocLine[] {
     // An attached report (new letterhead with patient banner) restarts the section context.
     if (pageIndex > 0 && startsNewReport(page.text)) section = "header";
     let offset = 0;
-    for (const raw of page.text.split("\n")) {
+    const rawLines = page.text.split("\n");
+    let underlineOfHeading = false;
+    for (const [i, raw] of rawLines.entries()) {
       const start = offset;
       offset += raw.length + 1;
-      const header = matchSectionHeader(raw);
+      let header: ReturnType<typeof matchSectionHeader> = underlineOfHeading
+        ? null
+        : matchSectionHeader(raw, rawLines[i + 1], i > 0 ? rawLines[i - 1] : undefined);
+      // An unknown heading in the letterhead is part of it (a clinic's name in capitals).
+      if (header && !header.known && section === "header") header = null;
       if (header) section = header.kind;
+      // A letter's salutation ends its letterhead: what follows is the letter's narrative.
+      else if (section === "header" && SALUTATION_RE.test(raw)) section = "hpi";
+      const isUnderlineOfHeading = underlineOfHeading;
+      underlineOfHeading = header !== null && isUnderline(rawLines[i + 1]);
       out.push({
         page: page.pageNumber,
         start,
         text: raw,
         source: page.source,
         section,
-        isSectionHeader: header !== null,
-        inlineContentAt: header ? header.contentAt : 0,
+        isSectionHeader: header !== null || isUnderlineOfHeading,
+        inlineContentAt: header ? header.contentAt : isUnderlineOfHeading ? raw.length : 0,
       });
     }
   }
   return out;
 }
+
+/** Closing formulas of letters and signed notes (UK and US usage). */
+const VALEDICTION_RE =
+  /^(?:yours (?:sincerely|faithfully|truly)|sincerely(?: yours)?|(?:kind|best|warm|with kind) regards|regards|best wishes|many thanks|with thanks|thanks again|electronically signed(?: by)?|signed(?: electronically)?(?: by)?|dictated (?:but not read )?by|authori[sz]ed by|verified by)\b[\s,.:]*/i;
+
+const SALUTATION_RE = /^\s*(?:dear|to whom it may concern)\b/i;
 
 function startsNewReport(text: string): boolean {
   const head = text
@@ -347,6 +461,9 @@ export interface Paragraph {
   readonly offset: number[];
 }
 
+/** Sections whose lines are list entries even without bullets. */
+const LINE_ITEM_SECTIONS: ReadonlySet<SectionKind> = new Set(["problems", "pmh", "pathology_diagnosis"]);
+
 export function buildParagraphs(lines: readonly DocLine[]): Paragraph[] {
   const out: Paragraph[] = [];
   let cur: { text: string; section: SectionKind; page: number[]; offset: number[] } | null = null;
@@ -361,7 +478,16 @@ export function buildParagraphs(lines: readonly DocLine[]): Paragraph[] {
       flush();
       continue;
     }
-    const startsItem = isListItem(text);
+    // In a list section one short line is one item ("Asthma" / "Gout" under a problem list);
+    // a line that continues the previous one starts in lower case or follows a dangling word.
+    const startsItem =
+      isListItem(text) ||
+      (LINE_ITEM_SECTIONS.has(line.section) &&
+        cur !== null &&
+        /^\s*[A-Z]/.test(text) &&
+        !/(?:[,;:/&(+-]|\b(?:and|or|with|of|to|the|due|secondary|without|in|on|for|from|by|at))\s*$/i.test(
+          (cur as { text: string }).text,
+        ));
     if (startsItem || !cur || cur.section !== line.section) flush();
     if (!cur) cur = { text: "", section: line.section, page: [], offset: [] };
     const c: { text: string; section: SectionKind; page: number[]; offset: number[] } = cur;

@@ -1,0 +1,37 @@
+/**
+ * npm run generate:variety -- --out DIR [--count N] [--first SEED]
+ *
+ * Writes generated clinic letters (test/clinical-variety) as <file>.txt with <file>.truth.json
+ * beside each, in the corpus's format, so the same tools read them as the corpus:
+ *   npm run extract:corpus -- DIR --out PRED && node ../shared/corpus/score.mjs --truth DIR --pred PRED
+ * Synthetic documents only; deterministic for the seeds.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { generateClinicalLetter } from "../test/clinical-variety/generate-clinical-letters";
+import { runCli, UsageError } from "./lib/cli";
+
+await runCli(async () => {
+  const { values } = parseArgs({
+    options: { out: { type: "string" }, count: { type: "string" }, first: { type: "string" } },
+  });
+  if (!values.out)
+    throw new UsageError("usage: npm run generate:variety -- --out DIR [--count N] [--first SEED]");
+  const count = Number(values.count ?? 100);
+  const first = Number(values.first ?? 1);
+  if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new UsageError("--count: 1 to 100000");
+  if (!Number.isInteger(first) || first < 0) throw new UsageError("--first: a seed from 0");
+  const out = resolve(values.out);
+  await mkdir(out, { recursive: true });
+  for (let seed = first; seed < first + count; seed++) {
+    const doc = generateClinicalLetter(seed);
+    await writeFile(join(out, doc.file), doc.text);
+    await writeFile(join(out, `${doc.file}.truth.json`), `${JSON.stringify(doc.truth, null, 2)}\n`);
+    if ((seed - first + 1) % 50 === 0 || seed === first + count - 1)
+      process.stderr.write(`\r  generated ${seed - first + 1}/${count}`);
+  }
+  process.stderr.write("\n");
+  console.log(`wrote ${count} letters and their truth to ${out}`);
+  return 0;
+});
