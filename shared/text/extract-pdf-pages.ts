@@ -1,22 +1,16 @@
 /**
- * PDF -> per-page text. Text-layer pages are laid out from pdf.js text items (via unpdf) with column
- * gaps kept as runs of spaces; pages without usable text have their embedded scan OCR'd.
+ * PDF -> per-page text. Text-layer pages are laid out from pdf.js text items (via unpdf) by
+ * layout-page-text.ts (columns read in order, table gaps kept as runs of spaces); pages without
+ * usable text have their embedded scan OCR'd.
  */
 import { getDocumentProxy, getResolvedPDFJS } from "unpdf";
+import { layoutLines, type PositionedItem } from "./layout-page-text";
 import type { OcrEngine } from "./ocr-engine";
 import { PdfJpegReader } from "./read-pdf-jpeg-stream";
 import { type ExtractedPage, type TextLimits, type TextResult, textErr, textOk } from "./text-types";
 
 type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
 type PdfPage = Awaited<ReturnType<PdfDocument["getPage"]>>;
-
-interface PositionedItem {
-  readonly str: string;
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
 
 /** Below this many letters/digits a page counts as having no text layer (scans, stamps only). */
 const MIN_TEXT_LAYER_CHARS = 40;
@@ -135,66 +129,6 @@ async function readTextLayer(page: PdfPage): Promise<string> {
     });
   }
   return layoutLines(items);
-}
-
-/**
- * Rebuild reading-order lines: cluster items by baseline, order by x, and turn horizontal gaps into
- * spaces in proportion to the local character width (a table's column gap becomes several spaces,
- * like `pdftotext -layout`). Large vertical gaps become blank lines, which mark paragraph breaks.
- */
-export function layoutLines(items: readonly PositionedItem[]): string {
-  const visible = items.filter((i) => i.str.length > 0);
-  if (visible.length === 0) return "";
-  const sorted = [...visible].sort((a, b) => b.y - a.y || a.x - b.x);
-  const lines: { y: number; height: number; items: PositionedItem[] }[] = [];
-  for (const item of sorted) {
-    const h = item.height > 0 ? item.height : 10;
-    const last = lines[lines.length - 1];
-    if (last && Math.abs(last.y - item.y) <= Math.max(2, Math.min(last.height, h) * 0.5)) {
-      last.items.push(item);
-      if (item.str.trim() !== "") last.height = Math.max(last.height, h);
-    } else {
-      lines.push({ y: item.y, height: item.str.trim() !== "" ? h : 0, items: [item] });
-    }
-  }
-  const out: string[] = [];
-  let prev: { y: number; height: number } | null = null;
-  for (const line of lines) {
-    const rendered = renderLine(line.items);
-    if (rendered.trim() === "") continue;
-    if (prev) {
-      const gap = prev.y - line.y;
-      const lineHeight = Math.max(prev.height, line.height, 1);
-      if (gap > lineHeight * 2.1) out.push("");
-    }
-    out.push(rendered);
-    prev = line;
-  }
-  return out.join("\n");
-}
-
-function renderLine(items: PositionedItem[]): string {
-  const ordered = [...items].sort((a, b) => a.x - b.x);
-  let s = "";
-  let cursor: number | null = null;
-  let charWidth = 5;
-  for (const item of ordered) {
-    const isBlank = item.str.trim() === "";
-    if (!isBlank && item.width > 0) charWidth = item.width / item.str.length;
-    if (isBlank) {
-      // Explicit space items are gaps; the next real item's position decides how wide.
-      if (cursor === null) cursor = item.x;
-      continue;
-    }
-    if (cursor !== null) {
-      const gap = item.x - cursor;
-      if (gap > charWidth * 2.5) s += " ".repeat(Math.min(60, Math.max(2, Math.round(gap / charWidth))));
-      else if (gap > charWidth * 0.2 && !s.endsWith(" ") && !item.str.startsWith(" ")) s += " ";
-    }
-    s += item.str;
-    cursor = item.x + item.width;
-  }
-  return s.replace(/\s+$/, "");
 }
 
 type DecodedImage = {

@@ -4,9 +4,11 @@
  * truth. The floor is what the mechanisms reach today; a change that loses generality fails
  * here. Scores by variant are printed for doc/benchmarks.md.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { extractClinicalFacts } from "../../shared/clinical/extract-clinical-facts";
+import { extractDocumentText } from "../../shared/text/extract-document-text";
 import { type GeneratedDocument, generateClinicalLetter } from "./generate-clinical-letters";
+import { renderOneColumnPdf, renderTwoColumnPdf } from "./render-letter-pdf";
 import { addTally, emptyTally, f1Of, scoreDocument, type Tally } from "./score-extraction";
 
 const SEEDS = Array.from({ length: 300 }, (_, i) => i + 1);
@@ -90,5 +92,47 @@ describe("generated clinic letters (300 at fixed seeds)", () => {
   it("is the same documents for the same seed", () => {
     expect(generateClinicalLetter(7)).toEqual(generateClinicalLetter(7));
     expect(generateClinicalLetter(7).text).not.toBe(generateClinicalLetter(8).text);
+  });
+});
+
+describe("the same letters as text-layer PDFs, in one and in two columns (100 each)", () => {
+  const layouts = { "one column": renderOneColumnPdf, "two columns": renderTwoColumnPdf } as const;
+  const scores = new Map<string, Totals>();
+
+  beforeAll(async () => {
+    for (const [name, render] of Object.entries(layouts)) {
+      const t = totals();
+      for (const seed of SEEDS.slice(0, 100)) {
+        const doc = generateClinicalLetter(seed);
+        const text = await extractDocumentText(render(doc));
+        if (!text.ok) throw new Error(`${doc.file}: ${text.error.code}`);
+        const prediction = extractClinicalFacts(
+          text.value.pages.map((p) => ({
+            pageNumber: p.pageNumber,
+            text: p.text,
+            source: "text_layer" as const,
+          })),
+        );
+        const score = scoreDocument(prediction, doc.truth);
+        for (const kind of KINDS) addTally(t[kind], score[kind]);
+      }
+      scores.set(name, t);
+    }
+    console.log(
+      [...scores]
+        .map(
+          ([name, t]) =>
+            `${name.padEnd(12)} ${KINDS.map((k) => `${k} F1 ${f1Of(t[k]).f1.toFixed(3)}`).join("  ")}`,
+        )
+        .join("\n"),
+    );
+  }, 120_000);
+
+  it("reads a two-column page column by column, as well as a one-column page", () => {
+    for (const [name, t] of scores) {
+      expect(f1Of(t.medications).f1, name).toBeGreaterThanOrEqual(0.97);
+      expect(f1Of(t.diagnoses).f1, name).toBeGreaterThanOrEqual(0.97);
+      expect(f1Of(t.allergies).f1, name).toBeGreaterThanOrEqual(0.97);
+    }
   });
 });

@@ -33,6 +33,8 @@ export interface GeneratedTruth {
 export interface GeneratedDocument {
   file: string;
   text: string;
+  /** The letter's lines by part, for layouts that set them differently (two columns). */
+  parts: { head: string[]; body: string[]; closing: string[] };
   truth: GeneratedTruth;
 }
 
@@ -348,7 +350,7 @@ export function generateClinicalLetter(seed: number): GeneratedDocument {
     }
   }
 
-  const text = [
+  const head = [
     pick(r, [
       "NORTHGATE MEDICAL PRACTICE",
       "Riverside Outpatient Clinic",
@@ -361,15 +363,15 @@ export function generateClinicalLetter(seed: number): GeneratedDocument {
     "",
     `I reviewed this patient in clinic today for follow-up. ${narrative}`,
     "",
-    ...body,
-    ...pick(r, CLOSINGS),
-    "",
-  ].join("\n");
+  ];
+  const closing = [...pick(r, CLOSINGS), ""];
+  const text = [...head, ...body, ...closing].join("\n");
 
   const file = `variety-${String(seed).padStart(4, "0")}.txt`;
   return {
     file,
     text,
+    parts: { head, body, closing },
     truth: {
       file,
       document_type: "clinic_note",
