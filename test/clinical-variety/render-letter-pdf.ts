@@ -72,9 +72,9 @@ export function renderTwoColumnPdf(doc: GeneratedDocument): Uint8Array {
   );
   const left = body.slice(0, split + 1);
   const right = body.slice(split + 1);
-  left.forEach((text, i) => runs.push({ x: LEFT, y: top - i * LINE, text }));
-  right.forEach((text, i) => runs.push({ x: GUTTER_X, y: top - i * LINE, text }));
+  for (const [i, text] of left.entries()) runs.push({ x: LEFT, y: top - i * LINE, text });
+  for (const [i, text] of right.entries()) runs.push({ x: GUTTER_X, y: top - i * LINE, text });
   const bottom = top - (Math.max(left.length, right.length) + 1) * LINE;
-  doc.parts.closing.forEach((text, i) => runs.push({ x: LEFT, y: bottom - i * LINE, text }));
+  for (const [i, text] of doc.parts.closing.entries()) runs.push({ x: LEFT, y: bottom - i * LINE, text });
   return pagePdf(runs);
 }
