@@ -47,3 +47,45 @@ describe("classifyDocument", () => {
     expect(c.service_date).toBe("2024-03-04");
   });
 });
+
+describe("classifyDocument: wordings and layouts it was not written for", () => {
+  it.each([
+    [
+      "Department of Clinical Biochemistry\nBlood Sciences Report\nSample taken 14/03/2025\nSodium 139 mmol/L (133-146)\nPotassium 4.2 mmol/L (3.5-5.3)\nUrea 5.1 mmol/L (2.5-7.8)\nCreatinine 88 umol/L (59-104)",
+      "lab_report",
+    ],
+    [
+      "Pathology Department - Haematology\nHaemoglobin 128 g/L 115-165\nWhite cell count 6.1 x10^9/L 4.0-11.0\nPlatelets 250 x10^9/L 150-400\nNeutrophils 3.9 x10^9/L 2.0-7.5",
+      "lab_report",
+    ],
+    [
+      "Cellular Pathology\nHistopathology report\nSpecimen: skin ellipse, left forearm\nMacroscopic: an ellipse of skin 12 x 5 mm.\nMicroscopic: basal cell carcinoma, completely excised.",
+      "pathology_report",
+    ],
+    [
+      "Riverside Hospital\nImmediate discharge letter\nAdmitted 02/03/2025, discharged 06/03/2025\nHospital course\nTreated for community-acquired pneumonia.",
+      "discharge_summary",
+    ],
+    [
+      "Radiology Department\nCT abdomen and pelvis with contrast\nTechnique: axial images after IV contrast.\nFindings:\nNo free fluid.\nImpression:\nNo acute abnormality.",
+      "imaging_report",
+    ],
+    [
+      "Northgate Medical Practice\nDear Dr Whitfield,\nThank you for referring this patient, whom I saw today.\nPlan\nReview in three months.\nYours sincerely,\nDr E Marsh",
+      "clinic_note",
+    ],
+  ])("%#: %s", (text, type) => {
+    expect(classify(text).document_type).toBe(type);
+  });
+
+  it("reads slashed dates in the document's own order", () => {
+    const uk =
+      "Clinic letter\nDate of clinic: 03/04/2025\nDear Dr Whitfield,\nShe has anaemia.\nYours sincerely,";
+    const us =
+      "Office visit\nVisit date: 03/04/2025\nPatient seen. Hemoglobin stable.\nSincerely,\nJ Bell, MD";
+    expect(classify(uk).service_date).toBe("2025-04-03");
+    expect(classify(us).service_date).toBe("2025-03-04");
+    // One unambiguous date settles the order for the others.
+    expect(classify("Clinic note\nVisit date: 03/04/2025\nDOB: 25/12/1960").service_date).toBe("2025-04-03");
+  });
+});

@@ -1,6 +1,8 @@
 /**
- * Dates as printed on clinical documents -> ISO yyyy-mm-dd. US order (mm/dd/yyyy) is assumed for
- * slashes unless the first part cannot be a month; dotted dates are read day-first (European).
+ * Dates as printed on clinical documents -> ISO yyyy-mm-dd. Slashed dates are ambiguous
+ * (03/04/2025): a document's own convention decides (detectDateOrder: its unambiguous dates,
+ * else its spelling and terms); without one, US order (mm/dd/yyyy) unless the first part cannot
+ * be a month. Dotted dates are read day-first (European).
  */
 const MONTHS: Readonly<Record<string, number>> = {
   jan: 1,
@@ -46,7 +48,50 @@ function iso(y: number, m: number, d: number): string | null {
   return `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
 }
 
-export function findDates(text: string): DateMatch[] {
+/** How a document writes slashed dates: day first (UK, most of the world) or month first (US). */
+export type DateOrder = "dmy" | "mdy";
+
+/**
+ * Spelling and terms that place a document in the UK or the US (where dates are written day-first
+ * and month-first). Each counts once; used only when no date settles the order by itself.
+ */
+const DAY_FIRST_CUES: readonly RegExp[] = [
+  // British spellings: anaemia, hyperlipidaemia, oedema, oesophagus, paediatric, haem-, colour...
+  /\b\w*(?:aemi|oedem|oesoph|paed|haem|ischaem|colour|centre|programme|tumour|behaviour|organis|randomis)\w*\b/gi,
+  /\b(?:yours sincerely|yours faithfully|kind regards|best wishes|consultant (?:physician|surgeon)|specialty registrar|registrar|general practitioner|postcode|mobile|practice nurse|nocte|micrograms)\b/gi,
+  // British approved names where the US name differs.
+  /\b(?:paracetamol|salbutamol|adrenaline|noradrenaline|frusemide|glyceryl trinitrate|co-codamol|co-amoxiclav)\b/gi,
+  /\b(?:GP|NHS|A&E|FRCP|MRCP|MRCGP|FRCS|OD|BD|TDS|QDS)\b/g,
+];
+const MONTH_FIRST_CUES: readonly RegExp[] = [
+  /\b\w*(?:hemoglobin|anemia|edema|esophag|pediatr|ischemi|color|center|tumor|behavior|organiz)\w*\b/gi,
+  /\b(?:insurance|medicare|medicaid|zip code|cell phone|primary care provider)\b/gi,
+  /\b(?:acetaminophen|albuterol|epinephrine|norepinephrine|nitroglycerin|hydrocodone)\b/gi,
+  // A US letter closes "Sincerely,"; a UK one "Yours sincerely,".
+  /^\s*sincerely\b/gim,
+  /\b(?:[A-Z]{2} \d{5}(?:-\d{4})?|MD|DO|PA-C|NP|PCP|ER|SSN|BID|TID|QID|QHS|PRN)\b/g,
+];
+const cueCount = (text: string, cues: readonly RegExp[]) =>
+  new Set(cues.flatMap((re) => [...text.matchAll(re)].map((m) => m[0].toLowerCase()))).size;
+
+export function detectDateOrder(text: string): DateOrder | null {
+  let dayFirst = 0;
+  let monthFirst = 0;
+  for (const m of text.matchAll(/\b(\d{1,2})\/(\d{1,2})\/(?:\d{4}|\d{2})\b/g)) {
+    const a = Number(m[1]);
+    const b = Number(m[2]);
+    if (a > 12 && b <= 12) dayFirst++;
+    else if (b > 12 && a <= 12) monthFirst++;
+  }
+  if (dayFirst !== monthFirst) return dayFirst > monthFirst ? "dmy" : "mdy";
+  const uk = cueCount(text, DAY_FIRST_CUES);
+  const us = cueCount(text, MONTH_FIRST_CUES);
+  if (uk >= us + 2) return "dmy";
+  if (us >= uk + 2) return "mdy";
+  return null;
+}
+
+export function findDates(text: string, order: DateOrder | null = null): DateMatch[] {
   const out: DateMatch[] = [];
   DATE_RE.lastIndex = 0;
   for (let m = DATE_RE.exec(text); m; m = DATE_RE.exec(text)) {
@@ -56,7 +101,8 @@ export function findDates(text: string): DateMatch[] {
     else if (g[3]) {
       const a = Number(g[3]);
       const b = Number(g[4]);
-      value = a > 12 && b <= 12 ? iso(Number(g[5]), b, a) : iso(Number(g[5]), a, b);
+      const dayFirst = a > 12 && b <= 12 ? true : b > 12 && a <= 12 ? false : order === "dmy";
+      value = dayFirst ? iso(Number(g[5]), b, a) : iso(Number(g[5]), a, b);
     } else if (g[6]) value = iso(Number(g[8]), Number(g[7]), Number(g[6]));
     else if (g[9])
       value = iso(

@@ -24,11 +24,15 @@ function run(docs: readonly GeneratedDocument[]) {
   const all = totals();
   const byVariant = new Map<string, Totals>();
   let negatedShownActive = 0;
+  let typeRight = 0;
+  let dateRight = 0;
   const spansOff: string[] = [];
   for (const doc of docs) {
     const prediction = extractClinicalFacts([{ pageNumber: 1, text: doc.text, source: "text_layer" }]);
     const score = scoreDocument(prediction, doc.truth);
     negatedShownActive += score.negatedShownActive;
+    if (prediction.classification.document_type === doc.truth.document_type) typeRight++;
+    if (prediction.classification.service_date === doc.truth.service_date) dateRight++;
     const variants = Object.entries(doc.truth.variant).map(([k, v]) => `${k}=${v}`);
     for (const kind of KINDS) {
       addTally(all[kind], score[kind]);
@@ -48,7 +52,7 @@ function run(docs: readonly GeneratedDocument[]) {
       if (d.provenance.end <= d.provenance.start || d.provenance.end > doc.text.length)
         spansOff.push(`${doc.file} ${d.text}`);
   }
-  return { all, byVariant, negatedShownActive, spansOff };
+  return { all, byVariant, negatedShownActive, spansOff, typeRight, dateRight };
 }
 
 describe("generated clinic letters (300 at fixed seeds)", () => {
@@ -71,6 +75,14 @@ describe("generated clinic letters (300 at fixed seeds)", () => {
       for (const kind of KINDS) expect(f1Of(t[kind]).f1, `${variant} ${kind}`).toBeGreaterThanOrEqual(0.9);
   });
 
+  it("names the document type and the service date (day-first in UK letters, month-first in US ones)", () => {
+    console.log(
+      `document type ${result.typeRight}/${docs.length}, service date ${result.dateRight}/${docs.length}`,
+    );
+    expect(result.typeRight / docs.length).toBeGreaterThanOrEqual(0.98);
+    expect(result.dateRight / docs.length).toBeGreaterThanOrEqual(0.97);
+  });
+
   it("never shows a negated diagnosis as active", () => {
     expect(result.negatedShownActive).toBe(0);
   });
@@ -85,6 +97,7 @@ describe("generated clinic letters (300 at fixed seeds)", () => {
       expect(variants).toContain(`headings=${h}`);
     for (const l of ["bullets", "plain", "numbered", "inline"]) expect(variants).toContain(`lists=${l}`);
     for (const n of ["single", "listed", "terminated"]) expect(variants).toContain(`negation=${n}`);
+    for (const l of ["uk", "us"]) expect(variants).toContain(`locale=${l}`);
     expect(variants).toContain("vocabulary=varied");
     expect(variants).toContain("vocabulary=usual");
   });

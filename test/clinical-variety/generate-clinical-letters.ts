@@ -27,6 +27,7 @@ export interface GeneratedTruth {
     lists: ListStyle;
     vocabulary: "usual" | "varied";
     negation: NegationStyle;
+    locale: Locale;
   };
 }
 
@@ -63,7 +64,8 @@ function sample<T>(r: Random, items: readonly T[], n: number): T[] {
   return out;
 }
 
-const DRUGS: readonly { name: string; doses: readonly string[] }[] = [
+/** `us`: the US name where it differs from the British approved name (INN/BAN vs USAN). */
+const DRUGS: readonly { name: string; us?: string; doses: readonly string[] }[] = [
   { name: "Metformin", doses: ["500 mg", "850 mg", "1 g"] },
   { name: "Lisinopril", doses: ["5 mg", "10 mg", "20 mg"] },
   { name: "Ramipril", doses: ["2.5 mg", "5 mg", "10 mg"] },
@@ -80,27 +82,19 @@ const DRUGS: readonly { name: string; doses: readonly string[] }[] = [
   { name: "Losartan", doses: ["25 mg", "50 mg"] },
   { name: "Allopurinol", doses: ["100 mg", "300 mg"] },
   { name: "Gabapentin", doses: ["300 mg", "600 mg"] },
-  { name: "Salbutamol", doses: ["100 micrograms/dose", "2 puffs"] },
+  { name: "Salbutamol", us: "Albuterol", doses: ["100 micrograms/dose", "2 puffs"] },
   { name: "Tamsulosin", doses: ["400 micrograms", "0.4 mg"] },
-  { name: "Paracetamol", doses: ["1 g", "500 mg"] },
+  { name: "Paracetamol", us: "Acetaminophen", doses: ["1 g", "500 mg"] },
   { name: "Warfarin", doses: ["3 mg", "5 mg"] },
   { name: "Doxazosin", doses: ["2 mg", "4 mg"] },
   { name: "Citalopram", doses: ["10 mg", "20 mg"] },
 ];
-const FREQUENCIES = [
-  "once daily",
-  "twice daily",
-  "OD",
-  "BD",
-  "daily",
-  "at night",
-  "nocte",
-  "every morning",
-  "TDS",
-  "three times a day",
-  "PO daily",
-  "PO BID",
-];
+/** Where a letter was written decides its date order, frequencies and sign-off. */
+export type Locale = "uk" | "us";
+const FREQUENCIES: Readonly<Record<Locale, readonly string[]>> = {
+  uk: ["once daily", "twice daily", "OD", "BD", "at night", "nocte", "every morning", "TDS"],
+  us: ["daily", "twice daily", "PO daily", "PO BID", "at bedtime", "three times a day", "every morning"],
+};
 
 const PROBLEMS: readonly string[] = [
   "Essential hypertension",
@@ -239,12 +233,18 @@ const FOLLOWING: readonly { heading: string; body: string[] }[] = [
   { heading: "Wound care", body: ["Keep the dressing dry for five days."] },
 ];
 
-const CLOSINGS: readonly string[][] = [
-  ["Yours sincerely,", "", "Dr Elena Marsh", "Consultant Physician"],
-  ["Kind regards", "", "Dr Tomas Reyes MRCP", "Specialty Registrar"],
-  ["Electronically signed by", "Dr Priya Natarajan, MD", "Internal Medicine"],
-  ["Best wishes,", "Dr Hannah Olsen", "General Practitioner", "cc: Patient"],
-];
+const CLOSINGS: Readonly<Record<Locale, readonly string[][]>> = {
+  uk: [
+    ["Yours sincerely,", "", "Dr Elena Marsh", "Consultant Physician"],
+    ["Kind regards", "", "Dr Tomas Reyes MRCP", "Specialty Registrar"],
+    ["Best wishes,", "Dr Hannah Olsen", "General Practitioner", "cc: Patient"],
+  ],
+  us: [
+    ["Electronically signed by", "Dr Priya Natarajan, MD", "Internal Medicine"],
+    ["Sincerely,", "", "Marcus Bell, MD", "Family Medicine"],
+    ["Signed", "Dana Whitaker, NP", "Primary Care"],
+  ],
+};
 
 function heading(style: HeadingStyle, words: string, index: number): string[] {
   switch (style) {
@@ -288,13 +288,14 @@ export function generateClinicalLetter(seed: number): GeneratedDocument {
   const headings = pick(r, HEADING_STYLES);
   const lists = pick(r, LIST_STYLES);
   const usualWording = r() < 0.3;
+  const locale: Locale = r() < 0.5 ? "uk" : "us";
   const wording = (kind: keyof typeof HEADINGS) =>
     usualWording ? HEADINGS[kind][0] : pick(r, HEADINGS[kind]);
 
-  const drugs = sample(r, DRUGS, 2 + Math.floor(r() * 4)).map((d) => ({
-    name: d.name,
-    line: `${d.name} ${pick(r, d.doses)} ${pick(r, FREQUENCIES)}`,
-  }));
+  const drugs = sample(r, DRUGS, 2 + Math.floor(r() * 4)).map((d) => {
+    const name = locale === "us" ? (d.us ?? d.name) : d.name;
+    return { name, line: `${name} ${pick(r, d.doses)} ${pick(r, FREQUENCIES[locale])}` };
+  });
   const problems = sample(r, PROBLEMS, 2 + Math.floor(r() * 3));
   const ruledOut = sample(r, RULED_OUT, 1 + Math.floor(r() * 2));
   const allergies = r() < 0.2 ? [] : sample(r, ALLERGENS, 1 + Math.floor(r() * 2));
@@ -357,14 +358,16 @@ export function generateClinicalLetter(seed: number): GeneratedDocument {
       "ST BRENDA'S HOSPITAL - DIABETES CENTRE",
     ]),
     pick(r, ["Clinic letter", "Outpatient clinic letter", "Clinic Note"]),
-    `Date of clinic: ${String(day).padStart(2, "0")}/${String(month).padStart(2, "0")}/2025`,
+    locale === "uk"
+      ? `${pick(r, ["Date of clinic", "Clinic date", "Seen in clinic on"])}: ${String(day).padStart(2, "0")}/${String(month).padStart(2, "0")}/2025`
+      : `${pick(r, ["Visit date", "Date of service", "Encounter date"])}: ${String(month).padStart(2, "0")}/${String(day).padStart(2, "0")}/2025`,
     "",
     "Dear Dr Whitfield,",
     "",
     `I reviewed this patient in clinic today for follow-up. ${narrative}`,
     "",
   ];
-  const closing = [...pick(r, CLOSINGS), ""];
+  const closing = [...pick(r, CLOSINGS[locale]), ""];
   const text = [...head, ...body, ...closing].join("\n");
 
   const file = `variety-${String(seed).padStart(4, "0")}.txt`;
@@ -384,7 +387,7 @@ export function generateClinicalLetter(seed: number): GeneratedDocument {
       ],
       allergies: allergyLines.map((a) => ({ substance: a.substance, reaction: a.reaction })),
       labs: [],
-      variant: { headings, lists, vocabulary: usualWording ? "usual" : "varied", negation },
+      variant: { headings, lists, vocabulary: usualWording ? "usual" : "varied", negation, locale },
     },
   };
 }
