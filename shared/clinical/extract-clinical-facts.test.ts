@@ -83,3 +83,21 @@ describe("extractClinicalFacts on a two-page text-layer clinic note", () => {
     if (!r.success) expect(r.error.issues.length).toBeGreaterThanOrEqual(6);
   });
 });
+
+describe("extractClinicalFacts: dates in the document's own order", () => {
+  it("dates a UK laboratory report's results day-first", () => {
+    const text = [
+      "Department of Clinical Biochemistry",
+      "Blood Sciences Report",
+      "Collected: 03/04/2025 08:10",
+      "Sodium 139 mmol/L (133-146)",
+      "Potassium 4.2 mmol/L (3.5-5.3)",
+      "Haemoglobin 128 g/L (115-165)",
+      "Requested by GP, Northgate Surgery",
+    ].join("\n");
+    const facts = extractClinicalFacts([{ pageNumber: 1, text, source: "text_layer" }]);
+    expect(facts.classification).toMatchObject({ document_type: "lab_report", service_date: "2025-04-03" });
+    expect(facts.labs.length).toBeGreaterThanOrEqual(3);
+    for (const lab of facts.labs) expect(lab.observed_at).toBe("2025-04-03");
+  });
+});

@@ -10,7 +10,7 @@ import { extractDiagnoses } from "./extract-diagnoses";
 import { extractLabResults } from "./extract-lab-results";
 import { extractMedications } from "./extract-medications";
 import { extractVitals } from "./extract-vitals";
-import { findDates } from "./parse-clinical-date";
+import { type DateOrder, detectDateOrder, findDates } from "./parse-clinical-date";
 import type { ClinicalExtraction } from "./schema";
 
 export const ON_BOX_PROVIDER = "on-box-rules@1";
@@ -18,7 +18,8 @@ export const ON_BOX_PROVIDER = "on-box-rules@1";
 export function extractClinicalFacts(pages: readonly PageText[]): ClinicalExtraction {
   const lines = segmentDocument(pages);
   const classification = classifyDocument(pages);
-  const labs = extractLabsWithPageDates(lines, classification.service_date);
+  const dateOrder = detectDateOrder(pages.map((p) => p.text).join("\n"));
+  const labs = extractLabsWithPageDates(lines, classification.service_date, dateOrder);
   const { allergies, noKnownAllergies } = extractAllergies(lines);
   return {
     provider: ON_BOX_PROVIDER,
@@ -36,7 +37,11 @@ export function extractClinicalFacts(pages: readonly PageText[]): ClinicalExtrac
  * Result rows take the collection date printed on their own page (attached result pages of a
  * discharge summary carry their own), else the document's service date.
  */
-function extractLabsWithPageDates(lines: readonly DocLine[], serviceDate: string | null) {
+function extractLabsWithPageDates(
+  lines: readonly DocLine[],
+  serviceDate: string | null,
+  dateOrder: DateOrder | null,
+) {
   const byPage = new Map<number, DocLine[]>();
   for (const line of lines) {
     const list = byPage.get(line.page) ?? [];
@@ -45,16 +50,21 @@ function extractLabsWithPageDates(lines: readonly DocLine[], serviceDate: string
   }
   const out: ReturnType<typeof extractLabResults> = [];
   for (const pageLines of byPage.values()) {
-    out.push(...extractLabResults(pageLines, { defaultDate: pageCollectionDate(pageLines) ?? serviceDate }));
+    out.push(
+      ...extractLabResults(pageLines, {
+        defaultDate: pageCollectionDate(pageLines, dateOrder) ?? serviceDate,
+        dateOrder,
+      }),
+    );
   }
   return out;
 }
 
-function pageCollectionDate(lines: readonly DocLine[]): string | null {
+function pageCollectionDate(lines: readonly DocLine[], dateOrder: DateOrder | null): string | null {
   for (const line of lines) {
     const m = /\b(?:collected|collection date|date collected|specimen collected|drawn)\b/i.exec(line.text);
     if (!m) continue;
-    const date = findDates(line.text.slice(m.index + m[0].length, m.index + m[0].length + 60))[0];
+    const date = findDates(line.text.slice(m.index + m[0].length, m.index + m[0].length + 60), dateOrder)[0];
     if (date && date.start < 40) return date.iso;
   }
   return null;

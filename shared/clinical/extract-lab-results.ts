@@ -6,7 +6,7 @@
 import { convertLabUnit } from "./convert-lab-unit";
 import type { DocLine, SectionKind } from "./document-lines";
 import { chooseLabTest } from "./lookup-lab-test";
-import { findDates } from "./parse-clinical-date";
+import { type DateOrder, findDates } from "./parse-clinical-date";
 import {
   type LabFlag,
   type ParsedLabRow,
@@ -47,6 +47,8 @@ interface DateColumn {
 export interface ExtractLabOptions {
   /** Collection date of the document (lab reports) used when a row has no date of its own. */
   readonly defaultDate: string | null;
+  /** How the document writes slashed dates (parse-clinical-date detectDateOrder); null: US order. */
+  readonly dateOrder?: DateOrder | null;
 }
 
 export function extractLabResults(lines: readonly DocLine[], options: ExtractLabOptions): LabResult[] {
@@ -71,7 +73,7 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
       row = null;
     if (!row) {
       if (SKIP_SECTIONS.has(line.section)) continue;
-      const columns = readDateColumns(text);
+      const columns = readDateColumns(text, options.dateOrder ?? null);
       if (columns) dateColumns = columns;
       else if (isColumnHeader(text)) dateColumns = null;
       else if (isPanelHeader(text) && !isColumnHeader(text)) {
@@ -263,8 +265,8 @@ const COLUMN_WORDS = new Set([
 ]);
 
 /** A cumulative-table header: two or more dates and only column words around them. */
-function readDateColumns(text: string): DateColumn[] | null {
-  const dates = findDates(text);
+function readDateColumns(text: string, order: DateOrder | null): DateColumn[] | null {
+  const dates = findDates(text, order);
   if (dates.length < 2) return null;
   let rest = text;
   for (const d of [...dates].reverse()) rest = rest.slice(0, d.start) + rest.slice(d.end);
