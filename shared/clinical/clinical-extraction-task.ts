@@ -8,6 +8,7 @@
  * was invented (or mangled) and is dropped and counted, never stored.
  */
 import type { StructuredTask } from "../llm/llm-gateway";
+import { assessLabResults } from "./check-lab-plausibility";
 import type { PageText } from "./document-lines";
 import { extractClinicalFacts, ON_BOX_PROVIDER } from "./extract-clinical-facts";
 import { type ClinicalExtraction, ClinicalExtractionSchema, type Provenance } from "./schema";
@@ -148,7 +149,8 @@ export function groundClinicalExtraction(
     output: {
       ...output,
       classification: { ...output.classification, facility: facilityKept ? facility : null },
-      labs: labs.kept,
+      // Whatever the provider, numbers are checked against the page they were read on.
+      labs: assessLabResults(labs.kept, pages),
       medications: medications.kept,
       diagnoses: diagnoses.kept,
       allergies: allergies.kept,

@@ -16,6 +16,8 @@ export interface PageText {
   readonly pageNumber: number;
   readonly text: string;
   readonly source: "text_layer" | "ocr";
+  /** Tesseract's mean word confidence (0-100) for OCR pages, when known. */
+  readonly ocrConfidence?: number | null;
 }
 
 export type SectionKind =

@@ -3,6 +3,7 @@
  * ClinicalExtraction out. Uses only the curated terminology and patterns in this folder; no network
  * and no model. The document id and extraction version are added by the caller.
  */
+import { assessLabResults } from "./check-lab-plausibility";
 import { classifyDocument } from "./classify-document";
 import { type DocLine, type PageText, segmentDocument } from "./document-lines";
 import { extractAllergies } from "./extract-allergies";
@@ -19,7 +20,10 @@ export function extractClinicalFacts(pages: readonly PageText[]): ClinicalExtrac
   const lines = segmentDocument(pages);
   const classification = classifyDocument(pages);
   const dateOrder = detectDateOrder(pages.map((p) => p.text).join("\n"));
-  const labs = extractLabsWithPageDates(lines, classification.service_date, dateOrder);
+  const labs = assessLabResults(
+    extractLabsWithPageDates(lines, classification.service_date, dateOrder),
+    pages,
+  );
   const { allergies, noKnownAllergies } = extractAllergies(lines);
   return {
     provider: ON_BOX_PROVIDER,

@@ -120,8 +120,12 @@ function buildResult(
   ocr: boolean,
 ): LabResult {
   let numeric = v.numeric;
-  if (ocr && numeric !== null && row.range)
-    numeric = repairDroppedDecimal(numeric, line.text.slice(v.start, v.end), row.range);
+  let restored = false;
+  if (ocr && numeric !== null && row.range) {
+    const repaired = repairDroppedDecimal(numeric, line.text.slice(v.start, v.end), row.range);
+    restored = repaired !== numeric;
+    numeric = repaired;
+  }
   const printedUnit = row.unit?.printed ?? null;
   const norm = convertLabUnit(test, numeric, printedUnit);
   const ref = rangeBounds(row.range);
@@ -138,6 +142,8 @@ function buildResult(
     ref_high: ref.high,
     ref_text: row.range?.text ?? null,
     flag,
+    // The decimal point was put back from the range: likely right, but a person checks it.
+    ...(restored ? { review: ["decimal_restored" as const] } : {}),
     observed_at: observedAt,
     provenance: {
       page: line.page,

@@ -4,6 +4,7 @@
  * stored facts and evaluation share one shape. Independent of HTTP and storage.
  */
 import { z } from "zod";
+import { REVIEW_REASONS } from "./check-lab-plausibility";
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected yyyy-mm-dd");
 
@@ -57,6 +58,13 @@ export const LabResultSchema = z.object({
   flag: z.enum(["H", "L", "N"]).nullable(),
   observed_at: isoDate.nullable(),
   provenance: ProvenanceSchema,
+  /**
+   * 0..1: how sure the reading is (check-lab-plausibility.ts); absent on results stored before
+   * it was computed.
+   */
+  confidence: z.number().min(0).max(1).optional(),
+  /** Why the result needs a person to look at it; empty or absent when nothing is against it. */
+  review: z.array(z.enum(REVIEW_REASONS)).optional(),
 });
 export type LabResult = z.infer<typeof LabResultSchema>;
 

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { recordAudit } from "../audit/audit-context";
+import { REVIEW_REASONS, type ReviewReason } from "../clinical/check-lab-plausibility";
 import { err, ok, type Result } from "../core/result";
 import type { Tx } from "../db/database";
 import type { DocumentMediaType } from "./detect-media-type";
@@ -35,6 +36,8 @@ export interface PageFact {
   charEnd: number;
   /** Diagnoses only: stated as absent. */
   negated: boolean;
+  /** Why the reading needs a person's check (labs: check-lab-plausibility.ts); empty otherwise. */
+  review: ReviewReason[];
 }
 
 export interface DocumentPage {
@@ -146,6 +149,9 @@ export async function getDocumentPage(
       charStart: Math.min(f.char_start, length),
       charEnd: Math.min(Math.max(f.char_end, f.char_start), length),
       negated: f.kind === "diagnosis" && f.data.negated === true,
+      review: Array.isArray(f.data.review)
+        ? f.data.review.filter((r): r is ReviewReason => REVIEW_REASONS.includes(r as ReviewReason))
+        : [],
     }));
     await recordAudit(tx, services.audit, {
       action: "document.page_read",

@@ -15,6 +15,8 @@ const lab = (over: Partial<RecordLab>): RecordLab => ({
   refText: null,
   flag: null,
   observedAt: "2026-01-01",
+  confidence: 0.95,
+  review: [],
   provenance: [],
   ...over,
 });
@@ -77,5 +79,25 @@ describe("buildLabTrends", () => {
     ]);
     expect(trends[0]!.unit).toBe("mg/dL");
     expect(trends[0]!.preference).toBe("lower");
+  });
+});
+
+describe("buildLabTrends and numbers marked for review", () => {
+  it("leaves a probably misread number off the chart, keeps one only flagged as inconsistent", () => {
+    const trends = buildLabTrends({
+      labs: [
+        lab({ value: 4.2, observedAt: "2026-01-01" }),
+        lab({ value: 42, observedAt: "2026-02-01", review: ["decimal_suspect"], confidence: 0.2 }),
+        lab({
+          value: 4.6,
+          observedAt: "2026-03-01",
+          flag: "L",
+          review: ["flag_inconsistent"],
+          confidence: 0.5,
+        }),
+      ],
+    });
+    expect(trends).toHaveLength(1);
+    expect(trends[0]!.points.map((p) => p.value)).toEqual([4.2, 4.6]);
   });
 });

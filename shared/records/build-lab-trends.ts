@@ -51,6 +51,8 @@ export const MARKER_PREFERENCES: Readonly<Record<string, MarkerPreference>> = {
   "30934-4": "lower", // BNP
 };
 
+const UNCHARTED_REVIEWS: ReadonlySet<string> = new Set(["implausible_value", "decimal_suspect"]);
+
 /** A change smaller than this share of the previous value (or of the range width) is noise. */
 export const STABLE_TOLERANCE = 0.05;
 
@@ -130,6 +132,9 @@ export function buildLabTrends(record: Pick<PatientRecord, "labs">): LabTrend[] 
   const series = new Map<string, Scaled[]>();
   for (const lab of record.labs) {
     if (!lab.observedAt) continue;
+    // A number that is probably misread (outside a living patient's range, a lost decimal point)
+    // would draw a spike that is not the patient's: it stays in the record, marked, off the chart.
+    if (lab.review.some((r) => UNCHARTED_REVIEWS.has(r))) continue;
     const s = scaled(lab);
     if (!s) continue;
     const key = `${lab.loinc ?? `name:${lab.name.trim().toLowerCase()}`}|${s.unit ?? ""}`;

@@ -7,6 +7,7 @@
  * same lab printed on two reports is one item with two citations.
  */
 import type { z } from "zod";
+import type { ReviewReason } from "../clinical/check-lab-plausibility";
 import {
   AllergySchema,
   DiagnosisSchema,
@@ -47,6 +48,10 @@ export interface RecordLab extends Cited {
   refText: string | null;
   flag: "H" | "L" | "N" | null;
   observedAt: string | null;
+  /** 0..1 (check-lab-plausibility.ts); null for results stored before it was computed. */
+  confidence: number | null;
+  /** Why the number needs a person's check; empty when nothing is against it. */
+  review: ReviewReason[];
 }
 
 export interface RecordMedication extends Cited {
@@ -220,6 +225,8 @@ export async function buildPatientRecord(
           refText: l.ref_text,
           flag: l.flag,
           observedAt: l.observed_at,
+          confidence: l.confidence ?? null,
+          review: l.review ?? [],
         }));
         break;
       }

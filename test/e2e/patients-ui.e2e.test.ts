@@ -49,6 +49,8 @@ const PDF = buildTextPdf([
   "Hemoglobin A1c 6.1 % 4.0-5.6 H",
   "Potassium 3.2 mmol/L 3.5-5.1 L",
   "Sodium 140 mmol/L 135-145",
+  // A decimal point lost on the way (9.5 printed as 95): kept, and shown for review.
+  "Calcium 95 mg/dL 8.5-10.5 H",
   "Medications: Metformin 500 mg PO BID",
   "Assessment: Type 2 diabetes mellitus (E11.9)",
   "Patient denies hypertension.",
@@ -412,6 +414,13 @@ describe("patients, documents and the record in Chromium", () => {
     expect(byTest.get("Sodium LOINC 2951-2")?.cells[2]).toBe("Normal");
     expect(byTest.get("Sodium LOINC 2951-2")?.flagged).toBe(false);
     expect(byTest.has("Hemoglobin A1c LOINC 4548-4")).toBe(true);
+    const calcium = page.locator("#record-labs tr.needs-review");
+    expect(await calcium.count()).toBe(1);
+    expect(await calcium.locator("th").textContent()).toBe("Calcium LOINC 17861-6");
+    expect(await calcium.locator(".badge.warn").textContent()).toBe("Check");
+    expect(await calcium.locator(".review-note").textContent()).toBe(
+      "Check: outside what a patient's result can be; a decimal point may be lost",
+    );
 
     expect(await page.locator("#record-meds tr th").first().textContent()).toContain("Metformin");
     expect(await page.locator("#record-meds tr td").allTextContents()).toEqual(
@@ -440,6 +449,8 @@ describe("patients, documents and the record in Chromium", () => {
     const viewer = page.locator("#document-viewer");
     await viewer.waitFor({ state: "visible" });
     expect(page.url()).toMatch(new RegExp(`#/patients/${patientId}/documents/${documentId}/page/1$`));
+    // The page's text and facts have loaded once the viewer is no longer busy.
+    await page.locator("#document-viewer:not([aria-busy])").waitFor();
     expect(await page.locator("#viewer-title").textContent()).toBe(FILE_NAME);
     expect(await page.locator("#viewer-page-of").textContent()).toBe("Page 1 of 1");
     expect(await page.locator("#viewer-source").textContent()).toBe("Read from the PDF's text layer.");
@@ -457,7 +468,11 @@ describe("patients, documents and the record in Chromium", () => {
     });
     expect(inked).toBeGreaterThan(0.002);
     const labMarks = page.locator("#viewer-text mark.fact-lab");
-    expect(await labMarks.count()).toBe(4);
+    expect(await labMarks.count()).toBe(5);
+    expect(await page.locator("#viewer-text mark.fact-review").textContent()).toMatch(/Calcium 95/);
+    expect(
+      await page.locator("#viewer-facts li", { hasText: "Calcium" }).locator(".review-note").count(),
+    ).toBe(1);
     expect(await labMarks.allTextContents()).toEqual(
       expect.arrayContaining([expect.stringMatching(/Glucose/)]),
     );
@@ -513,7 +528,7 @@ describe("patients, documents and the record in Chromium", () => {
     // Re-processing replaced the facts rather than adding to them.
     await page.getByRole("tab", { name: "Record" }).click();
     await page.locator("#record-labs tr").first().waitFor();
-    await expect.poll(() => page.locator("#record-labs tr").count()).toBe(4);
+    await expect.poll(() => page.locator("#record-labs tr").count()).toBe(5);
   });
 
   it("deletes the document after a confirmation; Cancel deletes nothing", async () => {

@@ -161,11 +161,12 @@ export async function loadBuildingTarget(
  * stored with source "text_file" but are read like a text layer (printed, not recognised).
  */
 export async function readVersionPages(tx: Tx, versionId: string): Promise<PageText[]> {
-  const rows = await tx<{ page: number; text: string; source: string }[]>`
-    select page, text, source from medchr.document_pages where version_id = ${versionId} order by page`;
+  const rows = await tx<{ page: number; text: string; source: string; ocr_confidence: number | null }[]>`
+    select page, text, source, ocr_confidence from medchr.document_pages where version_id = ${versionId} order by page`;
   return rows.map((r) => ({
     pageNumber: r.page,
     text: r.text,
     source: r.source === "ocr" ? "ocr" : "text_layer",
+    ocrConfidence: r.ocr_confidence,
   }));
 }

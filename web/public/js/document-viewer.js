@@ -6,6 +6,7 @@
 // open: closing the viewer drops it and revokes its object URL.
 import { api } from "./api.js";
 import { announce, byId, clearErrorIn, showErrorIn } from "./dom.js";
+import { describeReview } from "./patient-labels.js";
 
 const PDFJS = "/vendor/pdfjs/pdf.min.mjs";
 const PDFJS_WORKER = "/vendor/pdfjs/pdf.worker.min.mjs";
@@ -28,7 +29,7 @@ const SOURCE_NAMES = {
 
 /**
  * @typedef {{ id: string, kind: keyof typeof FACT_KIND_NAMES, label: string, charStart: number,
- *   charEnd: number, negated: boolean }} PageFact
+ *   charEnd: number, negated: boolean, review?: string[] }} PageFact
  */
 
 /**
@@ -163,7 +164,7 @@ function renderText(text, facts) {
     if (piece.facts.length === 0) return document.createTextNode(piece.text);
     const mark = document.createElement("mark");
     const first = /** @type {PageFact} */ (piece.facts[0]);
-    mark.className = `fact fact-${first.kind}${piece.facts.some((f) => f.negated) ? " fact-negated" : ""}`;
+    mark.className = `fact fact-${first.kind}${piece.facts.some((f) => f.negated) ? " fact-negated" : ""}${piece.facts.some((f) => (f.review ?? []).length > 0) ? " fact-review" : ""}`;
     mark.dataset.facts = piece.facts.map((f) => f.id).join(" ");
     mark.title = piece.facts.map((f) => `${FACT_KIND_NAMES[f.kind] ?? f.kind}: ${f.label}`).join("\n");
     mark.textContent = piece.text;
@@ -190,6 +191,12 @@ function renderFacts(facts) {
       `${FACT_KIND_NAMES[fact.kind] ?? fact.kind}: ${fact.label}. Show in the text`,
     );
     li.append(kind, " ", button);
+    if ((fact.review ?? []).length > 0) {
+      const note = document.createElement("span");
+      note.className = "review-note";
+      note.textContent = describeReview(fact.review ?? []);
+      li.append(note);
+    }
     return li;
   });
   byId("viewer-facts").replaceChildren(...items);

@@ -30,6 +30,20 @@ export const VITAL_NAMES = {
   bmi: "Body mass index",
 };
 
+/** Why a lab number needs a person's check (check-lab-plausibility.ts REVIEW_REASONS). */
+export const REVIEW_NAMES = {
+  implausible_value: "outside what a patient's result can be",
+  decimal_suspect: "a decimal point may be lost",
+  decimal_restored: "decimal point restored from the range",
+  flag_inconsistent: "the flag disagrees with the value",
+  low_ocr_confidence: "the scan was hard to read",
+};
+
+/** "Check: a decimal point may be lost; the flag disagrees with the value". */
+export function describeReview(reasons) {
+  return `Check: ${reasons.map((r) => REVIEW_NAMES[/** @type {keyof typeof REVIEW_NAMES} */ (r)] ?? r).join("; ")}`;
+}
+
 export const FLAG_NAMES = { H: "High", L: "Low", N: "Normal" };
 
 // Calendar dates (YYYY-MM-DD) have no time zone: formatted as UTC so no one sees the day before.

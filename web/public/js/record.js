@@ -4,7 +4,7 @@
 // against its source.
 import { ApiError, api } from "./api.js";
 import { byId, clearErrorIn, showErrorIn } from "./dom.js";
-import { calendarCell, FLAG_NAMES, VITAL_NAMES } from "./patient-labels.js";
+import { calendarCell, describeReview, FLAG_NAMES, VITAL_NAMES } from "./patient-labels.js";
 import { renderTrends } from "./trends.js";
 
 let generation = 0;
@@ -105,6 +105,14 @@ function render(record, patientId, filenames) {
       }
       const result = text(`${lab.value}${lab.unit ? ` ${lab.unit}` : ""}`);
       result.className = "number";
+      // A number the reader is unsure of is shown as such, with why: never as if certain.
+      if (Array.isArray(lab.review) && lab.review.length > 0) {
+        row.classList.add("needs-review");
+        const note = document.createElement("span");
+        note.className = "review-note";
+        note.textContent = describeReview(lab.review);
+        result.append(" ", badge("Check", "warn", note.textContent), note);
+      }
       row.append(
         test,
         result,

@@ -131,6 +131,32 @@ describe("a processed document's page", () => {
   });
 });
 
+describe("a number read wrongly", () => {
+  it("is served marked for review, with why, beside the sound ones", async () => {
+    const doc = await seedDocument(
+      fixture,
+      patientId,
+      buildLinesPdf([
+        [
+          "LABORATORY REPORT",
+          "Collected: 2025-03-01",
+          "Sodium 140 mmol/L 135-145",
+          "Calcium 95 mg/dL 8.5-10.5 H",
+        ],
+      ]),
+      "application/pdf",
+    );
+    await runAllSteps(ctx, await createRun(fixture, patientId, doc.documentId));
+    const body = (await (
+      await call(pagePath(doc.documentId, 1), { headers: h.clinicianA.headers })
+    ).json()) as Body;
+    const calcium = body.facts.find((f: Body) => /Calcium/.test(f.label));
+    const sodium = body.facts.find((f: Body) => /Sodium/.test(f.label));
+    expect(calcium.review).toEqual(["implausible_value", "decimal_suspect"]);
+    expect(sodium.review).toEqual([]);
+  });
+});
+
 describe("errors", () => {
   it("answers 409 document_not_processed for a document not read yet", async () => {
     const fresh = await seedDocument(fixture, patientId, buildLinesPdf([["Pending"]]), "application/pdf");

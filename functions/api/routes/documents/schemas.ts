@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { REVIEW_REASONS } from "../../../../shared/clinical/check-lab-plausibility";
 import { DOCUMENT_MEDIA_TYPES } from "../../../../shared/documents/detect-media-type";
 import { UPLOAD_REFUSAL_REASONS } from "../../../../shared/documents/document-errors";
 import { DOCUMENT_PAGE, DOWNLOAD_URL_SECONDS } from "../../../../shared/documents/document-limits";
@@ -41,6 +42,9 @@ export const DocumentPageResponse = z
         charStart: z.number().int().describe("[charStart, charEnd) into text"),
         charEnd: z.number().int(),
         negated: z.boolean().describe("Diagnoses stated as absent"),
+        review: z
+          .array(z.enum(REVIEW_REASONS))
+          .describe("Why a person should check the reading (lab numbers); empty when nothing is against it"),
       }),
     ),
   })

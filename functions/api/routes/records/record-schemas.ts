@@ -3,6 +3,7 @@
  * shared/records/build-patient-record.ts PatientRecord for the OpenAPI document.
  */
 import { z } from "@hono/zod-openapi";
+import { REVIEW_REASONS } from "../../../../shared/clinical/check-lab-plausibility";
 import { DocumentTypeSchema } from "../../../../shared/clinical/schema";
 import { DOCUMENT_STATUSES } from "../../../../shared/documents/document-view";
 
@@ -35,6 +36,17 @@ const LabSchema = z
     refText: z.string().nullable(),
     flag: z.enum(["H", "L", "N"]).nullable(),
     observedAt: isoDate.nullable(),
+    confidence: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe("How sure the reading is, 0 to 1; null for results read before it was computed"),
+    review: z
+      .array(z.enum(REVIEW_REASONS))
+      .describe(
+        "Why a person should check the number before relying on it (outside what a living patient can have, a decimal point probably lost, a flag that disagrees, unsure OCR); empty when nothing is against it",
+      ),
     ...cited,
   })
   .openapi("RecordLab");

@@ -155,6 +155,9 @@ describe("GET /api/v1/patients/{patientId}/record", () => {
         unitUcum: "mg/dL",
         flag: "H",
         observedAt: "2025-03-13",
+        // Stored before confidence was computed: null, and nothing to review.
+        confidence: null,
+        review: [],
         provenance: [
           { documentId, versionId, page: 1, charStart: 120, charEnd: 160, extractor: "on-box-rules@1" },
         ],
