@@ -177,7 +177,18 @@ export async function buildFhirBundle(input: {
     add(id, {
       resourceType: "Observation",
       ...aiMeta(llmExtracted(lab.provenance)),
-      status: "final",
+      // A number marked for review (check-lab-plausibility.ts) is not a final result until a
+      // person has checked it against the source.
+      status: lab.review.length > 0 ? "preliminary" : "final",
+      ...(lab.review.length > 0
+        ? {
+            note: [
+              {
+                text: `Needs review before use: ${lab.review.join(", ")} (read by MedCHR from the source document)`,
+              },
+            ],
+          }
+        : {}),
       category: [
         {
           coding: [
