@@ -30,6 +30,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
+import { seededRandom } from "../../shared/core/seeded-random";
 import { extractDocumentText } from "../../shared/text/extract-document-text";
 import { loadNodeOcrAssets } from "../../shared/text/node-ocr-assets";
 import { createOcrEngine, type OcrEngine } from "../../shared/text/ocr-engine";
@@ -58,17 +59,8 @@ const MAX_BUFFER = 64 * 1024 * 1024;
 
 // ------------------------------------------------------------------ synthetic documents
 
-/** mulberry32: a small seeded PRNG, so generated documents are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Generated documents are the same on every run. */
+const prng = seededRandom;
 
 interface LabDef {
   name: string;

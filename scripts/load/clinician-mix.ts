@@ -9,6 +9,7 @@
  * error unless the route is one a documented limit covers (per-IP sign-in limit, 30/min), so a
  * fail-closed limiter refusing legitimate users under load shows up as errors, not as noise.
  */
+import { seededRandom } from "../../shared/core/seeded-random";
 
 export const CALLS = [
   "sign-in",
@@ -80,17 +81,8 @@ export function recordFailure(stats: LoadStats, call: CallName, reason: string):
   stats.calls.get(call)!.errors += 1;
 }
 
-/** Mulberry32: a small seeded generator, so two runs with one seed take the same actions. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Two runs with one seed take the same actions (shared/core/seeded-random.ts). */
+export { seededRandom };
 
 export function pickAction(random: () => number): Action {
   const entries = Object.entries(ACTION_WEIGHTS) as [Action, number][];

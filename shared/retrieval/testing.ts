@@ -3,6 +3,7 @@
  * and vectors, written as the owner the way the pipeline leaves it. Synthetic data only.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { seededRandom } from "../core/seeded-random";
 import type { Sql } from "../db/database";
 
 export interface SeedChunk {
@@ -62,15 +63,8 @@ export async function seedProcessedDocument(
 
 /** A deterministic pseudo-random unit vector (mulberry32). */
 export function seededUnitVector(seed: number, dimensions = 256): number[] {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-  const v = Array.from({ length: dimensions }, next);
+  const random = seededRandom(seed);
+  const v = Array.from({ length: dimensions }, () => random() - 0.5);
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
 }

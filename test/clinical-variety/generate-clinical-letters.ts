@@ -11,6 +11,7 @@
  * The content pools use terms the terminology already knows on purpose: this set measures the
  * document mechanics (sections, scopes, lists), not vocabulary breadth, which has its own tests.
  */
+import { seededRandom } from "../../shared/core/seeded-random";
 
 export interface GeneratedTruth {
   file: string;
@@ -42,18 +43,6 @@ export interface GeneratedDocument {
 export type HeadingStyle = "colon" | "capitals" | "underlined" | "numbered" | "title";
 export type ListStyle = "bullets" | "plain" | "numbered" | "inline";
 export type NegationStyle = "single" | "listed" | "terminated";
-
-/** mulberry32: small, fast, and the same sequence on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 const pick = <T>(r: Random, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;

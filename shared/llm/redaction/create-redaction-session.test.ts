@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../core/seeded-random";
 import { createRedactionSession } from "./create-redaction-session";
 
 const redact = (text: string) => createRedactionSession().redact(text).text;
@@ -142,15 +143,7 @@ const FACILITIES = [
   "Millbrook Diagnostics",
 ];
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function generate(seed: number): { text: string; phi: string[] } {
   const r = rng(seed);
