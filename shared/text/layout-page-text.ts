@@ -29,6 +29,8 @@ interface Baseline {
 const MIN_COLUMN_LINES = 4;
 /** A gutter is at least this many character widths wide (a word gap is about one). */
 const MIN_GUTTER_CHARS = 2.5;
+/** Gaps tried as gutters per page, widest first. */
+const MAX_GUTTER_CANDIDATES = 2;
 
 export function layoutLines(items: readonly PositionedItem[]): string {
   const visible = items.filter((i) => i.str.length > 0);
@@ -51,9 +53,9 @@ function clusterBaselines(visible: readonly PositionedItem[]): Baseline[] {
     const last = lines[lines.length - 1];
     if (last && Math.abs(last.y - item.y) <= Math.max(2, Math.min(last.height, h) * 0.5)) {
       last.items.push(item);
-      if (item.str.trim() !== "") last.height = Math.max(last.height, h);
+      if (/\S/.test(item.str)) last.height = Math.max(last.height, h);
     } else {
-      lines.push({ y: item.y, height: item.str.trim() !== "" ? h : 0, items: [item] });
+      lines.push({ y: item.y, height: /\S/.test(item.str) ? h : 0, items: [item] });
     }
   }
   return lines;
@@ -78,7 +80,7 @@ export function readingOrder(lines: readonly Baseline[]): Baseline[][] {
     spanning = [];
   };
   for (const line of lines) {
-    const text = line.items.filter((i) => i.str.trim() !== "");
+    const text = line.items.filter((i) => /\S/.test(i.str));
     if (text.some((i) => crosses(i, gutter))) {
       flushColumns();
       spanning.push(line);
@@ -108,12 +110,17 @@ export function readingOrder(lines: readonly Baseline[]): Baseline[][] {
   return blocks;
 }
 
+/** An item that puts ink on the page (not a space run, not zero-width). */
+const isInked = (i: PositionedItem) => i.width > 0 && /\S/.test(i.str);
+
 const crosses = (item: PositionedItem, gutter: { from: number; to: number }) =>
   item.x < gutter.to && item.x + item.width > gutter.from;
 
 /** The widest vertical gap between two columns of text, or null when the page is one column. */
 function findGutter(lines: readonly Baseline[]): { from: number; to: number } | null {
-  const text = lines.flatMap((l) => l.items.filter((i) => i.str.trim() !== "" && i.width > 0));
+  if (lines.length < MIN_COLUMN_LINES * 2) return null;
+  const inked = lines.map((l) => l.items.filter(isInked));
+  const text = inked.flat();
   if (text.length < MIN_COLUMN_LINES * 2) return null;
   const minX = Math.min(...text.map((i) => i.x));
   const maxX = Math.max(...text.map((i) => i.x + i.width));
@@ -121,18 +128,39 @@ function findGutter(lines: readonly Baseline[]): { from: number; to: number } | 
   if (span <= 0) return null;
   const charWidths = text.map((i) => i.width / Math.max(1, i.str.length)).sort((a, b) => a - b);
   const charWidth = charWidths[Math.floor(charWidths.length / 2)] ?? 5;
-  // Coverage by line: how many baselines have an item over each 1-unit bin.
-  const bins = Math.ceil(span) + 1;
-  const coverage = new Uint16Array(bins);
-  for (const line of lines) {
-    const marked = new Uint8Array(bins);
-    for (const i of line.items) {
-      if (i.str.trim() === "" || i.width <= 0) continue;
-      const a = Math.max(0, Math.floor(i.x - minX));
-      const b = Math.min(bins - 1, Math.ceil(i.x + i.width - minX));
-      for (let k = a; k <= b; k++) marked[k] = 1;
+  // Coverage by line: how many baselines have an item over each 1-unit bin. Each line's item
+  // spans are merged, then added as +1/-1 at their ends (one pass over the bins in all).
+  const bins = Math.ceil(span) + 2;
+  const delta = new Int32Array(bins + 1);
+  for (const items of inked) {
+    const spans = items
+      .map(
+        (i) =>
+          [Math.max(0, Math.floor(i.x - minX)), Math.min(bins - 1, Math.ceil(i.x + i.width - minX))] as const,
+      )
+      .sort((a, b) => a[0] - b[0]);
+    let from = -1;
+    let to = -1;
+    for (const [a, b] of spans) {
+      if (a > to) {
+        if (from >= 0) {
+          delta[from]! += 1;
+          delta[to + 1]! -= 1;
+        }
+        from = a;
+        to = b;
+      } else to = Math.max(to, b);
     }
-    for (let k = 0; k < bins; k++) coverage[k]! += marked[k]!;
+    if (from >= 0) {
+      delta[from]! += 1;
+      delta[to + 1]! -= 1;
+    }
+  }
+  const coverage = new Int32Array(bins);
+  let running = 0;
+  for (let k = 0; k < bins; k++) {
+    running += delta[k]!;
+    coverage[k] = running;
   }
   // Lines allowed to cross a gutter: titles, banners and full-width paragraphs. The gutter is
   // where the fewest lines cross (none on a page of columns only), as wide as it runs.
@@ -152,8 +180,10 @@ function findGutter(lines: readonly Baseline[]): { from: number; to: number } | 
       start = -1;
     }
   }
+  // The widest few: a page has one gutter, and a table's many narrow gaps are not worth trying.
   candidates.sort((a, b) => b.to - b.from - (a.to - a.from));
-  for (const gutter of candidates) if (looksLikeColumns(lines, gutter, charWidth)) return gutter;
+  for (const gutter of candidates.slice(0, MAX_GUTTER_CANDIDATES))
+    if (looksLikeColumns(lines, gutter, charWidth)) return gutter;
   return null;
 }
 
@@ -170,7 +200,7 @@ function looksLikeColumns(
   let gapped = 0;
   let sides = 0;
   for (const line of lines) {
-    const text = line.items.filter((i) => i.str.trim() !== "");
+    const text = line.items.filter((i) => /\S/.test(i.str));
     if (text.some((i) => crosses(i, gutter))) continue;
     const l = text.filter((i) => i.x + i.width <= gutter.from);
     const r = text.filter((i) => i.x >= gutter.to);
