@@ -118,7 +118,7 @@ const crosses = (item: PositionedItem, gutter: { from: number; to: number }) =>
 
 /** The widest vertical gap between two columns of text, or null when the page is one column. */
 function findGutter(lines: readonly Baseline[]): { from: number; to: number } | null {
-  if (lines.length < MIN_COLUMN_LINES * 2) return null;
+  if (lines.length < MIN_COLUMN_LINES) return null;
   const inked = lines.map((l) => l.items.filter(isInked));
   const text = inked.flat();
   if (text.length < MIN_COLUMN_LINES * 2) return null;
