@@ -37,6 +37,9 @@ beforeAll(async () => {
   tenantB = await createTenant(t.owner, "search-b");
   target = await createTestPatient(t.owner, tenantA);
   crowd = await createTestPatient(t.owner, tenantA);
+  // The schema has no approximate index on vectors (ADR 0016). One is made here so the test
+  // proves retrieval stays exact even if someone adds one: the planner must not use it.
+  await t.owner`create index chunks_hnsw_for_test on medchr.document_chunks using hnsw (embedding vector_cosine_ops)`;
   // The target: 200 chunks, far-ish from the query; one mentions ferritin.
   const chunks = Array.from({ length: 200 }, (_, i) => ({
     text:
