@@ -101,3 +101,40 @@ describe("extractClinicalFacts: dates in the document's own order", () => {
     for (const lab of facts.labs) expect(lab.observed_at).toBe("2025-04-03");
   });
 });
+
+describe("extractClinicalFacts: a cumulative table with units and ranges before the dated results", () => {
+  it("reads one result per date, each with the row's unit and range and its own date", () => {
+    const text = [
+      "CUMULATIVE REPORT - CLINICAL BIOCHEMISTRY",
+      "Test            Units    Ref range    03/01/2025   15/06/2025   20/09/2025",
+      "Sodium          mmol/L   133-146      139          141          137",
+      "Potassium       mmol/L   3.5-5.3      4.1          5.6 H        4.4",
+      "Creatinine      umol/L   59-104       88                        121 H",
+    ].join("\n");
+    const facts = extractClinicalFacts([{ pageNumber: 1, text, source: "text_layer" }]);
+    const rows = facts.labs.map((l) => [
+      l.name,
+      l.value,
+      l.unit,
+      l.ref_low,
+      l.ref_high,
+      l.flag,
+      l.observed_at,
+    ]);
+    expect(rows).toEqual([
+      ["Sodium", 139, "mmol/L", 133, 146, "N", "2025-01-03"],
+      ["Sodium", 141, "mmol/L", 133, 146, "N", "2025-06-15"],
+      ["Sodium", 137, "mmol/L", 133, 146, "N", "2025-09-20"],
+      ["Potassium", 4.1, "mmol/L", 3.5, 5.3, "N", "2025-01-03"],
+      ["Potassium", 5.6, "mmol/L", 3.5, 5.3, "H", "2025-06-15"],
+      ["Potassium", 4.4, "mmol/L", 3.5, 5.3, "N", "2025-09-20"],
+      // A blank cell: the value goes to the date it stands under.
+      ["Creatinine", 88, "umol/L", 59, 104, "N", "2025-01-03"],
+      ["Creatinine", 121, "umol/L", 59, 104, "H", "2025-09-20"],
+    ]);
+    for (const lab of facts.labs) {
+      expect(lab.provenance.end).toBeLessThanOrEqual(text.length);
+      expect(text.slice(lab.provenance.start, lab.provenance.end)).toMatch(new RegExp(`^${lab.name}`));
+    }
+  });
+});

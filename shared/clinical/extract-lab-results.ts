@@ -42,6 +42,14 @@ const SKIP_SECTIONS: ReadonlySet<SectionKind> = new Set([
 interface DateColumn {
   readonly iso: string;
   readonly center: number;
+  readonly start: number;
+}
+
+/** A cumulative table's header: its date columns, and where unit and range columns sit before them. */
+interface DateColumns {
+  readonly dates: DateColumn[];
+  /** Start of the first unit/range column title when it comes before the dates, else null. */
+  readonly unitsAt: number | null;
 }
 
 export interface ExtractLabOptions {
@@ -54,7 +62,7 @@ export interface ExtractLabOptions {
 export function extractLabResults(lines: readonly DocLine[], options: ExtractLabOptions): LabResult[] {
   const out: LabResult[] = [];
   let urineContext = false;
-  let dateColumns: DateColumn[] | null = null;
+  let dateColumns: DateColumns | null = null;
   let lastPage = -1;
   for (const line of lines) {
     if (line.page !== lastPage) {
@@ -67,6 +75,9 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
     if (text.trim() === "") continue;
     const ocr = line.source === "ocr";
     let row = parseLabRow(text, { ocr, allowMultipleValues: dateColumns !== null });
+    // Units and ranges printed before the dated values ("Sodium  mmol/L  133-146  139  141"):
+    // read the row with those columns moved after the values, positions of the values kept.
+    if (!row && dateColumns?.unitsAt != null) row = parseUnitsFirstRow(text, dateColumns, ocr);
     // In narrative sections only full table rows (unit and reference range) count: prose quotes
     // values ("creatinine 2.84 mg/dL on admission") but does not print reference ranges.
     if (row && SKIP_SECTIONS.has(line.section) && !(row.unit && row.range && row.range.kind !== "qual"))
@@ -100,7 +111,7 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
     ) {
       printedName += ")";
     }
-    const assigned = assignDates(values, dateColumns, options.defaultDate);
+    const assigned = assignDates(values, dateColumns?.dates ?? null, options.defaultDate);
     for (const { value, date } of assigned) {
       const result = buildResult(test, printedName, value, row, date, line, ocr);
       if (ocr && isGarbledOcrValue(result)) continue;
@@ -270,8 +281,29 @@ const COLUMN_WORDS = new Set([
   "pm",
 ]);
 
+/**
+ * A row of a cumulative table whose unit and range columns come before the dates: the same row
+ * with the unit-and-range cells blanked in place and appended after the values, so the usual row
+ * parser reads it and every value keeps its position under its date. Provenance ends on the
+ * row as printed.
+ */
+function parseUnitsFirstRow(text: string, columns: DateColumns, ocr: boolean): ParsedLabRow | null {
+  const firstDate = columns.dates[0]?.start ?? -1;
+  if (columns.unitsAt === null || firstDate <= columns.unitsAt || text.length <= firstDate) return null;
+  let a = columns.unitsAt;
+  while (a > 0 && /\S/.test(text[a - 1]!)) a--;
+  let b = firstDate;
+  while (b > a && /\S/.test(text[b - 1]!)) b--;
+  const cells = text.slice(a, b);
+  if (!/\S/.test(cells) || !/\S/.test(text.slice(b))) return null;
+  const rewritten = `${text.slice(0, a)}${" ".repeat(b - a)}${text.slice(b)}   ${cells.trim()}`;
+  const row = parseLabRow(rewritten, { ocr, allowMultipleValues: true });
+  if (!row || row.values.some((v) => v.end > text.length)) return null;
+  return { ...row, end: Math.min(row.end, text.length) };
+}
+
 /** A cumulative-table header: two or more dates and only column words around them. */
-function readDateColumns(text: string, order: DateOrder | null): DateColumn[] | null {
+function readDateColumns(text: string, order: DateOrder | null): DateColumns | null {
   const dates = findDates(text, order);
   if (dates.length < 2) return null;
   let rest = text;
@@ -280,7 +312,12 @@ function readDateColumns(text: string, order: DateOrder | null): DateColumn[] | 
   if (/:\s*$|[A-Za-z]:/.test(rest.replace(/\d{1,2}:\d{2}/g, ""))) return null;
   const words = rest.match(/[A-Za-z]{2,}/g) ?? [];
   if (words.length > 8 || !words.every((w) => COLUMN_WORDS.has(w.toLowerCase()))) return null;
-  return dates.map((d) => ({ iso: d.iso, center: (d.start + d.end) / 2 }));
+  const firstDate = dates[0]!.start;
+  const unitsTitle = /\b(?:units?|ref(?:erence)?|range|normal|interval)\b/i.exec(text.slice(0, firstDate));
+  return {
+    dates: dates.map((d) => ({ iso: d.iso, center: (d.start + d.end) / 2, start: d.start })),
+    unitsAt: unitsTitle && unitsTitle.index > 0 ? unitsTitle.index : null,
+  };
 }
 
 /** "Test  Result  Flag  Units  Reference Range": table column titles, not a panel name. */
