@@ -40,14 +40,9 @@ export function checkLabPlausibility(
   lab: Pick<LabResult, "loinc" | "value" | "value_normalized" | "ref_low" | "ref_high" | "flag" | "review">,
   source: { ocr: boolean; ocrConfidence: number | null },
 ): PlausibilityVerdict {
-  // Reasons the reader already gave (a restored decimal point) stay.
-  const review: ReviewReason[] = (lab.review ?? []).filter(
-    (r) =>
-      r !== "low_ocr_confidence" &&
-      r !== "implausible_value" &&
-      r !== "decimal_suspect" &&
-      r !== "flag_inconsistent",
-  );
+  // The one reason the reader gives itself (a restored decimal point) stays; the others are
+  // this check's own and are worked out again, so checking twice gives the same verdict.
+  const review: ReviewReason[] = lab.review?.includes("decimal_restored") ? ["decimal_restored"] : [];
   let confidence = source.ocr
     ? Math.min(0.9, Math.max(0.3, (source.ocrConfidence ?? 75) / 100))
     : TEXT_CONFIDENCE;

@@ -7,7 +7,7 @@
  * type-specific convention (collection date for labs, visit date for notes, discharge date, exam
  * date, report date).
  */
-import { type SectionKind, segmentDocument } from "./document-lines";
+import { type DocLine, type SectionKind, segmentDocument } from "./document-lines";
 import { type DateOrder, detectDateOrder, findDates } from "./parse-clinical-date";
 import { parseLabRow } from "./parse-lab-row";
 import type { DocumentClassification, DocumentType } from "./schema";
@@ -122,14 +122,11 @@ const SECTION_EVIDENCE: ReadonlyArray<readonly [SectionKind, Exclude<DocumentTyp
 ];
 
 /** Weights from the document's structure: its sections and its share of result rows. */
-function structureEvidence(pages: readonly { text: string }[], text: string): Record<string, number> {
+function structureEvidence(lines: readonly DocLine[], text: string): Record<string, number> {
   const scores: Record<string, number> = {};
   const add = (type: string, w: number) => {
     scores[type] = (scores[type] ?? 0) + w;
   };
-  const lines = segmentDocument(
-    pages.map((p, i) => ({ pageNumber: i + 1, text: p.text, source: "text_layer" as const })),
-  );
   const kinds = new Set(lines.filter((l) => l.isSectionHeader).map((l) => l.section));
   for (const [kind, type, weight] of SECTION_EVIDENCE) if (kinds.has(kind)) add(type, weight);
   // A letter (a salutation, a sign-off) from a clinic is a clinic note unless it says otherwise.
@@ -138,7 +135,8 @@ function structureEvidence(pages: readonly { text: string }[], text: string): Re
   const content = lines.filter((l) => l.text.trim().length > 0);
   let rows = 0;
   for (const line of content) {
-    const row = parseLabRow(line.text, { ocr: line.source === "ocr", allowMultipleValues: true });
+    // Counted as printed (no OCR glyph repairs): evidence, not extraction.
+    const row = parseLabRow(line.text, { ocr: false, allowMultipleValues: true });
     if (row && (row.unit || row.range)) rows++;
   }
   if (content.length > 0) {
@@ -148,10 +146,22 @@ function structureEvidence(pages: readonly { text: string }[], text: string): Re
   return scores;
 }
 
-export function classifyDocument(pages: readonly { text: string }[]): DocumentClassification {
+/**
+ * `known`: what the caller already worked out from the same pages (extractClinicalFacts segments
+ * them and reads their date order anyway), so it is not done twice.
+ */
+export function classifyDocument(
+  pages: readonly { text: string }[],
+  known: { lines?: readonly DocLine[]; dateOrder?: DateOrder | null } = {},
+): DocumentClassification {
   const text = pages.map((p) => p.text).join("\n");
   const head = text.split("\n").slice(0, 12).join("\n");
-  const scores: Record<string, number> = structureEvidence(pages, text);
+  const lines =
+    known.lines ??
+    segmentDocument(
+      pages.map((p, i) => ({ pageNumber: i + 1, text: p.text, source: "text_layer" as const })),
+    );
+  const scores: Record<string, number> = structureEvidence(lines, text);
   const histology = HISTOLOGY_RE.test(text);
   for (const [type, evidence] of Object.entries(TYPE_EVIDENCE)) {
     let s = scores[type] ?? 0;
@@ -179,7 +189,11 @@ export function classifyDocument(pages: readonly { text: string }[]): DocumentCl
   const confidence = type === "other" ? (total === 0 ? 0.5 : 0.3) : Math.min(0.99, best / Math.max(total, 1));
   return {
     document_type: type,
-    service_date: findServiceDate(text, type, detectDateOrder(text)),
+    service_date: findServiceDate(
+      text,
+      type,
+      known.dateOrder !== undefined ? known.dateOrder : detectDateOrder(text),
+    ),
     facility: findFacility(text),
     confidence: Math.round(confidence * 100) / 100,
   };

@@ -322,9 +322,8 @@ export function matchSectionHeader(
     const key = headerKey(label);
     const kind =
       HEADER_MAP.get(key) ??
-      (/^[A-Z]/.test(key.length ? label.trim().replace(/^[^A-Za-z]+/, "") : "") && !/\d/.test(key)
-        ? classifyHeadingWords(key, 1)
-        : null);
+      // An unlisted label is a heading only when it is capitalised and has no digits.
+      (/^[^A-Za-z]*[A-Z]/.test(label) && !/\d/.test(key) ? classifyHeadingWords(key, 1) : null);
     if (kind && key.split(" ").length <= HEADER_MAX_WORDS) {
       let at = colon[0].length;
       while (at < line.length && /\s/.test(line[at]!)) at++;

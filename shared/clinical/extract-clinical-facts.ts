@@ -18,8 +18,8 @@ export const ON_BOX_PROVIDER = "on-box-rules@1";
 
 export function extractClinicalFacts(pages: readonly PageText[]): ClinicalExtraction {
   const lines = segmentDocument(pages);
-  const classification = classifyDocument(pages);
   const dateOrder = detectDateOrder(pages.map((p) => p.text).join("\n"));
+  const classification = classifyDocument(pages, { lines, dateOrder });
   const labs = assessLabResults(
     extractLabsWithPageDates(lines, classification.service_date, dateOrder),
     pages,
