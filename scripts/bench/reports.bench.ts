@@ -12,23 +12,19 @@
  *
  *   npm run bench -- --only reports            (BENCH_TENANT_CHUNKS=1000000 for the full tenant)
  */
-import { createMemoryObjectStorage } from "../../functions/pipeline/testing/memory-object-storage";
-import type { StepContext } from "../../shared/pipeline/pipeline-steps";
+import { onBoxPipeline } from "../../functions/pipeline/testing/on-box-pipeline";
 import { PIPELINE_STEPS } from "../../shared/pipeline/pipeline-steps";
 import { STEP_HANDLERS } from "../../shared/pipeline/steps/step-handlers";
 import {
   CLINIC_NOTE_PAGES,
   createRun,
   createTestPatient,
-  onBoxGateway,
-  type PipelineFixture,
   seedDocument,
 } from "../../shared/pipeline/steps/testing";
 import { draftReportStep } from "../../shared/reports/draft-report-step";
 import { requestReportDraft } from "../../shared/reports/request-report-draft";
 import { searchPatientChunks } from "../../shared/retrieval/search-patient-chunks";
 import { seededUnitVector, seedProcessedDocument } from "../../shared/retrieval/testing";
-import { testKeyRing } from "../../test/helpers/identity";
 import { createTenant, startTestDatabase } from "../../test/helpers/test-database";
 import type { BenchCase, Benchmark } from "./benchmark";
 import { packageVersion } from "./lib/environment";
@@ -111,21 +107,12 @@ const benchmark: Benchmark = {
     const t = await startTestDatabase();
     try {
       const tenantId = await createTenant(t.owner, "bench-reports");
-      const storage = createMemoryObjectStorage();
-      const fixture: PipelineFixture = {
+      const { fixture, ctx } = onBoxPipeline({
         owner: t.owner,
-        tenantId,
-        putObject: async (path, bytes, contentType) => storage.put(path, bytes, contentType),
-      };
-      const ctx: StepContext = {
         db: t.db,
-        storage,
-        getOcr: async () => ({ ok: false, error: { code: "ocr_unavailable", message: "no OCR" } }),
-        llm: onBoxGateway(t.db),
-        auditKeys: testKeyRing("AUDIT_KEYS"),
-        now: () => new Date("2026-06-01T10:00:00Z"),
+        tenantId,
         requestId: "bench-reports",
-      };
+      });
 
       const say = (text: string) => process.stderr.write(`  reports: ${text}\n`);
       // 1. Drafting.

