@@ -1,8 +1,9 @@
 /**
- * npm run generate:variety -- --out DIR [--count N] [--first SEED]
+ * npm run generate:variety -- --out DIR [--count N] [--first SEED] [--labs N]
  *
- * Writes generated clinic letters (test/clinical-variety) as <file>.txt with <file>.truth.json
- * beside each, in the corpus's format, so the same tools read them as the corpus:
+ * Writes generated clinic letters (test/clinical-variety) as <file>.txt, and with --labs N that
+ * many laboratory reports as text and as PDFs whose cells are placed by position, each with
+ * <file>.truth.json beside it in the corpus's format, so the same tools read them as the corpus:
  *   npm run extract:corpus -- DIR --out PRED && node ../shared/corpus/score.mjs --truth DIR --pred PRED
  * Synthetic documents only; deterministic for the seeds.
  */
@@ -10,18 +11,29 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { generateClinicalLetter } from "../test/clinical-variety/generate-clinical-letters";
+import { generateLabReport } from "../test/clinical-variety/generate-lab-reports";
+import { renderLabReportPdf } from "../test/clinical-variety/render-lab-report-pdf";
 import { runCli, UsageError } from "./lib/cli";
 
 await runCli(async () => {
   const { values } = parseArgs({
-    options: { out: { type: "string" }, count: { type: "string" }, first: { type: "string" } },
+    options: {
+      out: { type: "string" },
+      count: { type: "string" },
+      first: { type: "string" },
+      labs: { type: "string" },
+    },
   });
   if (!values.out)
-    throw new UsageError("usage: npm run generate:variety -- --out DIR [--count N] [--first SEED]");
+    throw new UsageError(
+      "usage: npm run generate:variety -- --out DIR [--count N] [--first SEED] [--labs N]",
+    );
   const count = Number(values.count ?? 100);
   const first = Number(values.first ?? 1);
   if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new UsageError("--count: 1 to 100000");
   if (!Number.isInteger(first) || first < 0) throw new UsageError("--first: a seed from 0");
+  const labs = Number(values.labs ?? 0);
+  if (!Number.isInteger(labs) || labs < 0 || labs > 100_000) throw new UsageError("--labs: 0 to 100000");
   const out = resolve(values.out);
   await mkdir(out, { recursive: true });
   for (let seed = first; seed < first + count; seed++) {
@@ -32,6 +44,20 @@ await runCli(async () => {
       process.stderr.write(`\r  generated ${seed - first + 1}/${count}`);
   }
   process.stderr.write("\n");
-  console.log(`wrote ${count} letters and their truth to ${out}`);
+  for (let seed = first; seed < first + labs; seed++) {
+    const doc = generateLabReport(seed);
+    await writeFile(join(out, doc.file), doc.text);
+    await writeFile(join(out, `${doc.file}.truth.json`), `${JSON.stringify(doc.truth, null, 2)}\n`);
+    const pdf = doc.file.replace(/\.txt$/, ".pdf");
+    await writeFile(join(out, pdf), renderLabReportPdf(doc));
+    await writeFile(
+      join(out, `${pdf}.truth.json`),
+      `${JSON.stringify({ ...doc.truth, file: pdf, format: "pdf_text" }, null, 2)}\n`,
+    );
+    if ((seed - first + 1) % 50 === 0 || seed === first + labs - 1)
+      process.stderr.write(`\r  generated ${seed - first + 1}/${labs} lab reports (text and PDF)`);
+  }
+  if (labs > 0) process.stderr.write("\n");
+  console.log(`wrote ${count} letters${labs > 0 ? ` and ${labs} lab reports as text and PDF` : ""} and their truth to ${out}`);
   return 0;
 });

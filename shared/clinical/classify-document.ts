@@ -67,7 +67,9 @@ const TYPE_EVIDENCE: Readonly<Record<Exclude<DocumentType, "other">, readonly Ev
 /** Labels that introduce the service date, per type, in order of preference. */
 const DATE_LABELS: Readonly<Record<DocumentType, readonly RegExp[]>> = {
   lab_report: [
-    /\b(?:collected|collection date|date collected|specimen collected|drawn|date of collection)\b/i,
+    // The sample's date, however the laboratory words it: "Collected", "Sample taken", "Date
+    // drawn", "Specimen date", "Venepuncture".
+    /\b(?:collected|collection(?: date| time)?|date (?:collected|of collection|taken|drawn|sampled|of sample|of specimen)|(?:specimen|sample) (?:collected|taken|date|drawn|obtained)|drawn|taken|sampled|venepuncture)\b/i,
     /\b(?:received)\b/i,
     /\breported\b/i,
   ],

@@ -64,7 +64,7 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
   let urineContext = false;
   let dateColumns: DateColumns | null = null;
   let lastPage = -1;
-  for (const line of lines) {
+  for (const [index, line] of lines.entries()) {
     if (line.page !== lastPage) {
       lastPage = line.page;
       dateColumns = null;
@@ -74,10 +74,17 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
     const text = line.text;
     if (text.trim() === "") continue;
     const ocr = line.source === "ocr";
-    let row = parseLabRow(text, { ocr, allowMultipleValues: dateColumns !== null });
     // Units and ranges printed before the dated values ("Sodium  mmol/L  133-146  139  141"):
-    // read the row with those columns moved after the values, positions of the values kept.
-    if (!row && dateColumns?.unitsAt != null) row = parseUnitsFirstRow(text, dateColumns, ocr);
+    // under such a header the row is read with those columns moved after the values, positions
+    // of the values kept; otherwise (or when that fails) as a row of its own.
+    let row = dateColumns?.unitsAt != null ? parseUnitsFirstRow(text, dateColumns, ocr) : null;
+    row ??= parseLabRow(text, { ocr, allowMultipleValues: dateColumns !== null });
+    // A name cell that wrapped onto the lines below ("Alanine" / "aminotransferase").
+    let wrappedName: string | null = null;
+    if (!row) {
+      const wrapped = parseWrappedNameRow(lines, index, { ocr, allowMultipleValues: dateColumns !== null });
+      if (wrapped) ({ row, name: wrappedName } = wrapped);
+    }
     // In narrative sections only full table rows (unit and reference range) count: prose quotes
     // values ("creatinine 2.84 mg/dL on admission") but does not print reference ranges.
     if (row && SKIP_SECTIONS.has(line.section) && !(row.unit && row.range && row.range.kind !== "qual"))
@@ -103,7 +110,7 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
     // "name number" without unit, range or flag is accepted only for unitless tests (pH, SG).
     if (!qualitative && !row.unit && !row.range && !values[0]!.flag && !row.trailingFlag && test.unit !== "")
       continue;
-    let printedName = text.slice(row.nameStart, row.name.end).replace(/[\s,:]+$/, "");
+    let printedName = wrappedName ?? text.slice(row.nameStart, row.name.end).replace(/[\s,:]+$/, "");
     // Close a parenthesis the name opened ("LDL Cholesterol (calc)").
     if (
       (printedName.match(/\(/g) ?? []).length > (printedName.match(/\)/g) ?? []).length &&
@@ -290,8 +297,15 @@ const COLUMN_WORDS = new Set([
 function parseUnitsFirstRow(text: string, columns: DateColumns, ocr: boolean): ParsedLabRow | null {
   const firstDate = columns.dates[0]?.start ?? -1;
   if (columns.unitsAt === null || firstDate <= columns.unitsAt || text.length <= firstDate) return null;
+  // The unit cell starts at the Units title, a few characters either way (a proportional font
+  // laid on a character grid drifts): the first cell that starts in that window.
   let a = columns.unitsAt;
   while (a > 0 && /\S/.test(text[a - 1]!)) a--;
+  for (let k = Math.max(1, columns.unitsAt - UNIT_COLUMN_DRIFT); k < a; k++)
+    if (/\s/.test(text[k - 1]!) && /\S/.test(text[k]!)) {
+      a = k;
+      break;
+    }
   let b = firstDate;
   while (b > a && /\S/.test(text[b - 1]!)) b--;
   const cells = text.slice(a, b);
@@ -300,6 +314,56 @@ function parseUnitsFirstRow(text: string, columns: DateColumns, ocr: boolean): P
   const row = parseLabRow(rewritten, { ocr, allowMultipleValues: true });
   if (!row || row.values.some((v) => v.end > text.length)) return null;
   return { ...row, end: Math.min(row.end, text.length) };
+}
+
+/** How far (characters) a unit cell may start left of its column title and still be its cell. */
+const UNIT_COLUMN_DRIFT = 3;
+
+/** Longest a wrapped name's continuation line is (a name cell is narrow, or it would not wrap). */
+const MAX_NAME_CONTINUATION = 40;
+
+/**
+ * A result row whose name cell wrapped onto the next line or two, as tables with narrow name
+ * columns print ("Alanine   32  U/L  7-56" over "aminotransferase"): the row read with the
+ * continuation joined to its name, accepted only when the joined name as a whole is a known
+ * test. Positions (values under their date columns, provenance) stay those of the printed row;
+ * the continuation lines hold no values and are otherwise skipped.
+ */
+function parseWrappedNameRow(
+  lines: readonly DocLine[],
+  index: number,
+  options: { ocr: boolean; allowMultipleValues: boolean },
+): { row: ParsedLabRow; name: string } | null {
+  const line = lines[index]!;
+  // The name cell: words that each hold a letter, up to a column gap or the first number.
+  const cell = /^(\s*)((?=\S*[A-Za-z])\S+(?: (?=\S*[A-Za-z])\S+)*)(?=\s{2,}|\s+[<>]?\d)/.exec(line.text);
+  if (!cell || !/\d/.test(line.text.slice(cell[0].length))) return null;
+  const tails: string[] = [];
+  for (let j = index + 1; j <= index + 2 && j < lines.length; j++) {
+    const next = lines[j]!;
+    const t = next.text.trim();
+    if (next.page !== line.page || !t || t.length > MAX_NAME_CONTINUATION || /\d|\s{2,}|:$/.test(t)) break;
+    tails.push(t);
+  }
+  const lead = cell[1]!.length;
+  for (let k = tails.length; k >= 1; k--) {
+    const name = `${cell[2]} ${tails.slice(0, k).join(" ")}`;
+    const shift = name.length - cell[2]!.length;
+    const row = parseLabRow(cell[1] + name + line.text.slice(cell[0].length), options);
+    // The whole joined name must be the name: the first value comes after it.
+    if (!row || row.values[0]!.start < lead + name.length) continue;
+    const back = (at: number) => Math.max(lead, at - shift);
+    return {
+      name,
+      row: {
+        ...row,
+        name: { ...row.name, end: cell[0].length },
+        values: row.values.map((v) => ({ ...v, start: back(v.start), end: back(v.end) })),
+        end: back(row.end),
+      },
+    };
+  }
+  return null;
 }
 
 /** A cumulative-table header: two or more dates and only column words around them. */

@@ -3,13 +3,20 @@
  */
 import { LAB_TESTS, type LabTestDef } from "./terminology/lab-tests";
 
-/** Lower case, micro sign to u, punctuation to single spaces ("%" kept: "% Saturation"). */
+/**
+ * Lower case, micro sign to u, punctuation to single spaces ("%" kept: "% Saturation"), and
+ * British spellings folded onto American ones (haemoglobin/hemoglobin, oestradiol/estradiol,
+ * faecal/fecal, sulphate/sulfate), so that either spelling of any name in the table is known
+ * without listing both. Table and printed names are folded alike.
+ */
 export function normaliseLabName(s: string): string {
   return s
     .normalize("NFKC")
     .toLowerCase()
     .replace(/[µμ]/g, "u")
     .replace(/[^a-z0-9%]+/g, " ")
+    .replace(/ae|oe/g, "e")
+    .replace(/sulph/g, "sulf")
     .trim();
 }
 

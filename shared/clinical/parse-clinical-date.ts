@@ -36,6 +36,8 @@ const DATE_RE = new RegExp(
     String.raw`\b(\d{1,2})[- ]${MONTH_NAME}\.?[- ,]*(\d{4})\b`,
     String.raw`\b${MONTH_NAME}\.? (\d{1,2}),? (\d{4})\b`,
     String.raw`\b(\d{1,2})-(\d{1,2})-(\d{4})\b`,
+    // Laboratory systems' short form, "25-Mar-25": the hyphens keep prose ("5 May 20 mg") out.
+    String.raw`\b(\d{1,2})-${MONTH_NAME}-(\d{2})\b`,
   ].join("|"),
   "gi",
 );
@@ -62,6 +64,10 @@ const DAY_FIRST_CUES: readonly RegExp[] = [
   // British approved names where the US name differs.
   /\b(?:paracetamol|salbutamol|adrenaline|noradrenaline|frusemide|glyceryl trinitrate|co-codamol|co-amoxiclav)\b/gi,
   /\b(?:GP|NHS|A&E|FRCP|MRCP|MRCGP|FRCS|OD|BD|TDS|QDS)\b/g,
+  // SI units that US laboratories do not print (they report mg/dL, K/uL, %): the laboratory is
+  // outside the US, where dates are written day-first.
+  /(?:[uµμ]mol\/L|mmol\/mol|pmol\/L|nmol\/L|10\^?\*?(?:9|12)\/L|\bg\/L|\bIU\/L|\bmU\/L)/gi,
+  /\b(?:full blood count|FBC|U&Es?|urea and electrolytes|biomedical scientist|blood sciences|haematinics)\b/gi,
 ];
 const MONTH_FIRST_CUES: readonly RegExp[] = [
   /\b\w*(?:hemoglobin|anemia|edema|esophag|pediatr|ischemi|color|center|tumor|behavior|organiz)\w*\b/gi,
@@ -70,6 +76,9 @@ const MONTH_FIRST_CUES: readonly RegExp[] = [
   // A US letter closes "Sincerely,"; a UK one "Yours sincerely,".
   /^\s*sincerely\b/gim,
   /\b(?:[A-Z]{2} \d{5}(?:-\d{4})?|MD|DO|PA-C|NP|PCP|ER|SSN|BID|TID|QID|QHS|PRN)\b/g,
+  // Conventional units of US laboratories.
+  /(?:\bmg\/dL|\b[KM]\/uL|x10\^?[36]\/uL|\buIU\/mL|\bng\/dL|\bpg\/mL|\bmEq\/L)/gi,
+  /\b(?:CBC|BMP|CMP|basic metabolic panel|comprehensive metabolic panel|complete blood count)\b/gi,
 ];
 const cueCount = (text: string, cues: readonly RegExp[]) =>
   new Set(cues.flatMap((re) => [...text.matchAll(re)].map((m) => m[0].toLowerCase()))).size;
@@ -114,6 +123,7 @@ export function findDates(text: string, order: DateOrder | null = null): DateMat
       );
     else if (g[12]) value = iso(Number(g[14]), MONTHS[g[12]!.slice(0, 3).toLowerCase()] ?? 0, Number(g[13]));
     else if (g[15]) value = iso(Number(g[17]), Number(g[15]), Number(g[16]));
+    else if (g[18]) value = iso(Number(g[20]), MONTHS[g[19]!.slice(0, 3).toLowerCase()] ?? 0, Number(g[18]));
     if (value) out.push({ iso: value, start: m.index, end: m.index + m[0].length });
   }
   return out;

@@ -165,3 +165,57 @@ describe("extractLabResults", () => {
     );
   });
 });
+
+describe("parseLabRow: specimens and qualifiers around a name", () => {
+  it("reads the test after a specimen word or prefix, and past a specimen after a comma or in brackets", () => {
+    for (const printed of [
+      "Serum sodium",
+      "S-Sodium",
+      "Sodium, serum",
+      "Sodium - plasma",
+      "Sodium (S)",
+      "Sodium (serum):",
+      "Na, S",
+    ]) {
+      const r = row(`${printed}   139   mmol/L   133-146`);
+      expect(r?.name.candidates[0]?.loinc, printed).toBe("2951-2");
+      expect(r?.values[0]?.value, printed).toBe(139);
+      expect(r?.unit?.printed, printed).toBe("mmol/L");
+    }
+  });
+
+  it("does not take a specimen letter in brackets for a unit (S is also siemens)", () => {
+    expect(row("Potassium (S) 4.5 mmol/L (3.5 - 5.3)")?.unit?.printed).toBe("mmol/L");
+  });
+
+  it("keeps urine: it names another test", () => {
+    const r = row("Urine sodium   39   mmol/L");
+    expect(r?.name.candidates.map((c) => c.loinc) ?? []).not.toContain("2951-2");
+  });
+});
+
+describe("extractLabResults: wrapped name cells", () => {
+  it("joins a name that wrapped onto the next lines, keeps the row's position and skips the tail", () => {
+    const text = [
+      "Test            Result   Units   Reference range",
+      "Alanine         32       U/L     7 - 56",
+      "aminotransferase",
+      "Thyroid         2.64     mU/L    0.27 - 4.20",
+      "stimulating",
+      "hormone",
+      "Comment",
+    ].join("\n");
+    const out = labs(text);
+    expect(out.map((l) => [l.name, l.loinc, l.value])).toEqual([
+      ["Alanine aminotransferase", "1742-6", 32],
+      ["Thyroid stimulating hormone", "3016-3", 2.64],
+    ]);
+    expect(text.slice(out[0]!.provenance.start, out[0]!.provenance.end)).toBe(
+      "Alanine         32       U/L     7 - 56",
+    );
+  });
+
+  it("does not join a following line that makes no known name", () => {
+    expect(labs("Alanine         32       U/L     7 - 56\nplease repeat")).toEqual([]);
+  });
+});

@@ -345,12 +345,35 @@ export interface ParseLabRowOptions {
   readonly allowMultipleValues: boolean;
 }
 
+/** Specimens printed before a test name, as words or as a Nordic/German prefix ("S-", "fP-", "B-"). */
+const SPECIMEN_BEFORE_NAME =
+  /^(?:(?:serum|plasma|whole blood|venous|capillary|arterial)\s+|(?:f?[SP]|[BSP]t?|[acv]B)-(?=[A-Za-z]))/i;
+/**
+ * A specimen or method written after a name with a comma or a dash ("Sodium, serum",
+ * "Glucose - plasma", "LDL, calculated"); parenthesised ones are skipped with the other short
+ * parenthesised qualifiers.
+ */
+const SPECIMEN_AFTER_NAME = String.raw`\s*(?:,|\s-)\s*(?:serum|plasma|whole blood|blood|venous|arterial|capillary|calc(?:ulated)?|direct|measured|[SPB])(?=[\s,:]|$)`;
+
+/** What closes a name before its value: brackets, ":", "=", dot leaders, a qualifier, a specimen. */
+const NAME_CLOSER = new RegExp(
+  String.raw`^(?:[)\]]|\s*[:=]|\s*\.{2,}|\s*_{2,}|\s*…+|\s*\((?:[A-Za-z][A-Za-z0-9 ,./-]{0,18})\)(?=[\s:])|\s+(?:serum|plasma|blood|whole blood|ser\/plas|ser\/pl|urine)(?=\s+[\d<>])|${SPECIMEN_AFTER_NAME}|\s+-\s+(?=[\d<>A-Za-z]))`,
+  "i",
+);
+
 const LEADING_JUNK = /^\s*(?:[-–—•*·+~«»¢:;|_.,'"`‘’“”]+\s*|\d{1,2}[.)]?\s+)*/;
 
 export function parseLabRow(text: string, options: ParseLabRowOptions): ParsedLabRow | null {
   const lead = LEADING_JUNK.exec(text);
   const nameStart = lead ? lead[0].length : 0;
-  const name = matchLabNameAt(text, nameStart);
+  let name = matchLabNameAt(text, nameStart);
+  // A specimen written before the name ("Serum sodium", "Plasma glucose", Nordic "S-Natrium",
+  // "fP-Gluk"): the name after it. Urine is not skipped: it names another test, and the caller
+  // reads it from the printed name.
+  if (!name) {
+    const specimen = SPECIMEN_BEFORE_NAME.exec(text.slice(nameStart));
+    if (specimen) name = matchLabNameAt(text, nameStart + specimen[0].length);
+  }
   if (!name) return null;
   // Skip what closes the name: ")", "]", ":", "=", dot leaders, short parenthesised qualifiers "(S)",
   // "(HbA1c)"; a parenthesised unit ("Hemoglobin (g/dL)  11.2") is kept as the row's unit.
@@ -359,15 +382,13 @@ export function parseLabRow(text: string, options: ParseLabRowOptions): ParsedLa
   for (;;) {
     const rest = text.slice(pos);
     const paren = /^\s*\(([^()]{1,24})\)(?=\s)/.exec(rest);
-    if (paren && !unitInName && toUcum(paren[1]!.trim())) {
+    // "(S)", "(P)", "(B)" name the specimen (serum, plasma, blood), not siemens or a unit.
+    if (paren && !unitInName && !/^[SPB]$/i.test(paren[1]!.trim()) && toUcum(paren[1]!.trim())) {
       unitInName = paren[1]!.trim();
       pos += paren[0].length;
       continue;
     }
-    const m =
-      /^(?:[)\]]|\s*[:=]|\s*\.{2,}|\s*_{2,}|\s*…+|\s*\((?:[A-Za-z][A-Za-z0-9 ,./-]{0,18})\)(?=\s)|\s+-\s+(?=[\d<>A-Za-z])|\s+(?:serum|plasma|blood|whole blood|ser\/plas|ser\/pl|urine)(?=\s+[\d<>]))/i.exec(
-        rest,
-      );
+    const m = NAME_CLOSER.exec(rest);
     if (!m || m[0].length === 0) break;
     pos += m[0].length;
   }

@@ -109,3 +109,33 @@ describe("layoutLines: what is not two columns", () => {
     expect(layoutLines(column(50, 700, lines))).toBe(lines.join("\n"));
   });
 });
+
+describe("layoutLines: one character grid per block", () => {
+  it("puts a table's cells under their titles, an empty first cell and proportional widths included", () => {
+    // A cumulative table whose title row has no name cell; names in capitals run wider than the grid.
+    const rows = [
+      [null, "Units", "Range", "12/01/2024", "03/02/2024"],
+      ["POTASSIUM", "mmol/L", "3.5-5.1", "4.1", "5.6"],
+      ["Na", "mmol/L", "135-145", "139", "141"],
+    ] as const;
+    const xs = [40, 120, 180, 250, 320];
+    const items = rows.flatMap((cells, r) =>
+      cells.flatMap((cell, c) =>
+        cell === null
+          ? []
+          : [
+              {
+                ...item(cell, xs[c]!, 700 - r * 13),
+                width: cell.length * (/^[A-Z]+$/.test(cell) ? 7.2 : CHAR),
+              },
+            ],
+      ),
+    );
+    const lines = layoutLines(items).split("\n");
+    const at = (line: string, s: string) => line.indexOf(s);
+    expect(at(lines[1]!, "mmol/L")).toBe(at(lines[0]!, "Units"));
+    expect(at(lines[2]!, "mmol/L")).toBe(at(lines[0]!, "Units"));
+    expect(at(lines[1]!, "4.1")).toBe(at(lines[0]!, "12/01/2024"));
+    expect(at(lines[2]!, "141")).toBe(at(lines[0]!, "03/02/2024"));
+  });
+});

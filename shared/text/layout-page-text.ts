@@ -243,11 +243,21 @@ const joinItems = (items: readonly PositionedItem[]) =>
     .map((i) => i.str)
     .join(" ");
 
+/**
+ * A block's lines on one character grid (as `pdftotext -layout` does): an item's column is its
+ * distance from the block's left edge in the block's typical character width, so the cells of
+ * a table line up under their column titles whatever the cells to their left hold (an empty
+ * cell included), and a cumulative table's values sit under their dates.
+ */
 function renderBlock(lines: readonly Baseline[]): string[] {
   const out: string[] = [];
+  const inked = lines.flatMap((l) => l.items.filter(isInked));
+  const origin = Math.min(...inked.map((i) => i.x));
+  const widths = inked.map((i) => i.width / i.str.length).sort((a, b) => a - b);
+  const grid = widths[Math.floor(widths.length / 2)] ?? 5;
   let prev: Baseline | null = null;
   for (const line of lines) {
-    const rendered = renderLine(line.items);
+    const rendered = renderLine(line.items, origin, grid);
     if (rendered.trim() === "") continue;
     if (prev) {
       const gap = prev.y - line.y;
@@ -260,8 +270,9 @@ function renderBlock(lines: readonly Baseline[]): string[] {
   return out;
 }
 
-function renderLine(items: PositionedItem[]): string {
+function renderLine(items: PositionedItem[], origin: number, grid: number): string {
   const ordered = [...items].sort((a, b) => a.x - b.x);
+  const column = (x: number) => Math.max(0, Math.round((x - origin) / grid));
   let s = "";
   let cursor: number | null = null;
   let charWidth = 5;
@@ -273,9 +284,14 @@ function renderLine(items: PositionedItem[]): string {
       if (cursor === null) cursor = item.x;
       continue;
     }
-    if (cursor !== null) {
+    if (s === "") s = " ".repeat(Math.min(60, column(item.x)));
+    else if (cursor !== null) {
       const gap = item.x - cursor;
-      if (gap > charWidth * 2.5) s += " ".repeat(Math.min(60, Math.max(2, Math.round(gap / charWidth))));
+      // A column gap: at least two spaces, and the item at its grid column where that is further.
+      // A gap wider than a word space that the grid puts two or more columns on is one too (a
+      // row of capitals overruns the grid's typical width, and its cells sit closer).
+      if (gap > charWidth * 2.5 || (gap > charWidth * 1.2 && column(item.x) - s.length >= 2))
+        s += " ".repeat(Math.min(60, Math.max(2, column(item.x) - s.length)));
       else if (gap > charWidth * 0.2 && !s.endsWith(" ") && !item.str.startsWith(" ")) s += " ";
     }
     s += item.str;

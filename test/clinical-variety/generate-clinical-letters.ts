@@ -12,6 +12,7 @@
  * document mechanics (sections, scopes, lists), not vocabulary breadth, which has its own tests.
  */
 import { seededRandom } from "../../shared/core/seeded-random";
+import { pick, sample } from "./random-choice";
 
 export interface GeneratedTruth {
   file: string;
@@ -43,15 +44,6 @@ export interface GeneratedDocument {
 export type HeadingStyle = "colon" | "capitals" | "underlined" | "numbered" | "title";
 export type ListStyle = "bullets" | "plain" | "numbered" | "inline";
 export type NegationStyle = "single" | "listed" | "terminated";
-
-type Random = () => number;
-const pick = <T>(r: Random, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
-function sample<T>(r: Random, items: readonly T[], n: number): T[] {
-  const pool = [...items];
-  const out: T[] = [];
-  while (out.length < n && pool.length > 0) out.push(pool.splice(Math.floor(r() * pool.length), 1)[0]!);
-  return out;
-}
 
 /** `us`: the US name where it differs from the British approved name (INN/BAN vs USAN). */
 const DRUGS: readonly { name: string; us?: string; doses: readonly string[] }[] = [

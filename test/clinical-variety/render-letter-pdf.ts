@@ -23,7 +23,7 @@ const literal = (s: string) =>
     .replace(/•/g, "\\225")
     .replace(/[^\x20-\x7e\\]/g, "?")})`;
 
-function wrap(line: string, width: number): string[] {
+export function wrap(line: string, width: number): string[] {
   if (line.length <= width) return [line];
   const out: string[] = [];
   let current = "";
@@ -37,12 +37,13 @@ function wrap(line: string, width: number): string[] {
   return out;
 }
 
-/** One page: each run of text drawn at its own position. */
-function pagePdf(runs: readonly { x: number; y: number; text: string }[]): Uint8Array {
+/** One page: each run of text drawn at its own position, 10 pt unless the run says otherwise. */
+export function pagePdf(runs: readonly { x: number; y: number; text: string; size?: number }[]): Uint8Array {
   const content = [
     "BT",
-    "/F1 10 Tf",
-    ...runs.filter((r) => r.text !== "").map((r) => `1 0 0 1 ${r.x} ${r.y} Tm ${literal(r.text)} Tj`),
+    ...runs
+      .filter((r) => r.text !== "")
+      .map((r) => `/F1 ${r.size ?? 10} Tf 1 0 0 1 ${r.x} ${r.y} Tm ${literal(r.text)} Tj`),
     "ET",
   ].join("\n");
   return buildTestPdf([

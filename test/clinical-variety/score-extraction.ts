@@ -8,6 +8,7 @@
  */
 import type { ClinicalExtraction } from "../../shared/clinical/schema";
 import type { GeneratedTruth } from "./generate-clinical-letters";
+import type { LabTruth } from "./generate-lab-reports";
 
 export interface Tally {
   truePositives: number;
@@ -104,4 +105,28 @@ export function scoreDocument(prediction: ClinicalExtraction, truth: GeneratedTr
     (t) => t.negated && prediction.diagnoses.some((d) => !d.negated && textMatch(d.text, t.text)),
   ).length;
   return { medications, diagnoses, allergies, negatedShownActive };
+}
+
+/**
+ * Lab results, stricter than the corpus scorer: the same LOINC code, the value within 1 % (both
+ * as printed, in the printed unit) and the same collection date, so a cumulative table's value
+ * read under the wrong date does not count.
+ */
+export function scoreLabs(prediction: ClinicalExtraction, truth: readonly LabTruth[]): Tally {
+  const open = [...truth];
+  let truePositives = 0;
+  for (const p of prediction.labs) {
+    const value = typeof p.value === "number" ? p.value : Number.NaN;
+    const i = open.findIndex(
+      (t) =>
+        t.loinc === p.loinc &&
+        Math.abs(t.value - value) <= Math.max(Math.abs(t.value) * 0.01, 1e-9) &&
+        t.observed_at === p.observed_at,
+    );
+    if (i >= 0) {
+      open.splice(i, 1);
+      truePositives++;
+    }
+  }
+  return { truePositives, predicted: prediction.labs.length, expected: truth.length };
 }

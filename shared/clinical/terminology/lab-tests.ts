@@ -54,6 +54,7 @@ export const LAB_TESTS: readonly LabTestDef[] = [
       "Leukocyte count",
       "Total WBC",
       "White count",
+      "WCC",
     ],
     { specimen: "blood", toCanonical: COUNT_K },
   ),
