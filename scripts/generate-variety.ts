@@ -1,8 +1,9 @@
 /**
- * npm run generate:variety -- --out DIR [--count N] [--first SEED] [--labs N]
+ * npm run generate:variety -- --out DIR [--count N] [--first SEED] [--labs N] [--scans N]
  *
- * Writes generated clinic letters (test/clinical-variety) as <file>.txt, and with --labs N that
- * many laboratory reports as text and as PDFs whose cells are placed by position, each with
+ * Writes generated clinic letters (test/clinical-variety) as <file>.txt, with --labs N that
+ * many laboratory reports as text and as PDFs whose cells are placed by position, and with
+ * --scans N that many letters and lab reports as degraded JPEG scans (Chromium), each with
  * <file>.truth.json beside it in the corpus's format, so the same tools read them as the corpus:
  *   npm run extract:corpus -- DIR --out PRED && node ../shared/corpus/score.mjs --truth DIR --pred PRED
  * Synthetic documents only; deterministic for the seeds.
@@ -13,6 +14,8 @@ import { parseArgs } from "node:util";
 import { generateClinicalLetter } from "../test/clinical-variety/generate-clinical-letters";
 import { generateLabReport } from "../test/clinical-variety/generate-lab-reports";
 import { renderLabReportPdf } from "../test/clinical-variety/render-lab-report-pdf";
+import { drawDegradation, renderScan } from "../test/clinical-variety/render-scan";
+import { launchChromium } from "../test/helpers/browser";
 import { runCli, UsageError } from "./lib/cli";
 
 await runCli(async () => {
@@ -22,11 +25,12 @@ await runCli(async () => {
       count: { type: "string" },
       first: { type: "string" },
       labs: { type: "string" },
+      scans: { type: "string" },
     },
   });
   if (!values.out)
     throw new UsageError(
-      "usage: npm run generate:variety -- --out DIR [--count N] [--first SEED] [--labs N]",
+      "usage: npm run generate:variety -- --out DIR [--count N] [--first SEED] [--labs N] [--scans N]",
     );
   const count = Number(values.count ?? 100);
   const first = Number(values.first ?? 1);
@@ -34,6 +38,8 @@ await runCli(async () => {
   if (!Number.isInteger(first) || first < 0) throw new UsageError("--first: a seed from 0");
   const labs = Number(values.labs ?? 0);
   if (!Number.isInteger(labs) || labs < 0 || labs > 100_000) throw new UsageError("--labs: 0 to 100000");
+  const scans = Number(values.scans ?? 0);
+  if (!Number.isInteger(scans) || scans < 0 || scans > 10_000) throw new UsageError("--scans: 0 to 10000");
   const out = resolve(values.out);
   await mkdir(out, { recursive: true });
   for (let seed = first; seed < first + count; seed++) {
@@ -58,6 +64,26 @@ await runCli(async () => {
       process.stderr.write(`\r  generated ${seed - first + 1}/${labs} lab reports (text and PDF)`);
   }
   if (labs > 0) process.stderr.write("\n");
-  console.log(`wrote ${count} letters${labs > 0 ? ` and ${labs} lab reports as text and PDF` : ""} and their truth to ${out}`);
+  if (scans > 0) {
+    const browser = await launchChromium();
+    try {
+      for (let seed = first; seed < first + scans; seed++) {
+        const degradation = drawDegradation(seed);
+        for (const doc of [generateClinicalLetter(seed), generateLabReport(seed)]) {
+          const file = doc.file.replace(/\.txt$/, ".jpg");
+          await writeFile(join(out, file), await renderScan(browser, doc, degradation, seed));
+          const truth = { ...doc.truth, file, format: "image", degradation };
+          await writeFile(join(out, `${file}.truth.json`), `${JSON.stringify(truth, null, 2)}\n`);
+        }
+        process.stderr.write(`\r  scanned ${seed - first + 1}/${scans} letters and lab reports`);
+      }
+      process.stderr.write("\n");
+    } finally {
+      await browser.close();
+    }
+  }
+  console.log(
+    `wrote ${count} letters${labs > 0 ? `, ${labs} lab reports as text and PDF` : ""}${scans > 0 ? `, ${scans} letters and ${scans} lab reports as scans` : ""} and their truth to ${out}`,
+  );
   return 0;
 });

@@ -205,7 +205,8 @@ export function extractDiagnoses(lines: readonly DocLine[]): Diagnosis[] {
   // Report in document order for readability.
   accepted.sort((a, b) => paragraphOrder(paragraphs, a, b));
   return accepted.map((c) => ({
-    text: c.text,
+    // A finding that wraps onto the next line reads as one phrase; provenance keeps the span.
+    text: c.text.replace(/\s+/g, " "),
     icd10: c.icd10,
     icd10_source: c.icdSource,
     negated: c.negated,

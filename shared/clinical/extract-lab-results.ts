@@ -310,11 +310,17 @@ function parseUnitsFirstRow(text: string, columns: DateColumns, ocr: boolean): P
   while (b > a && /\S/.test(text[b - 1]!)) b--;
   const cells = text.slice(a, b);
   if (!/\S/.test(cells) || !/\S/.test(text.slice(b))) return null;
-  const rewritten = `${text.slice(0, a)}${" ".repeat(b - a)}${text.slice(b)}   ${cells.trim()}`;
-  const row = parseLabRow(rewritten, { ocr, allowMultipleValues: true });
+  const moved = (tail: string) => `${text.slice(0, a)}${" ".repeat(b - a)}${text.slice(b)}   ${tail}`;
+  let row = parseLabRow(moved(cells.trim()), { ocr, allowMultipleValues: true });
+  // On a scan the unit cell may be unreadable ("LAT FaS" for "U/L"): the row with its range alone.
+  const range = ocr && !row ? RANGE_CELL.exec(cells)?.[0] : undefined;
+  if (range) row = parseLabRow(moved(range), { ocr, allowMultipleValues: true });
   if (!row || row.values.some((v) => v.end > text.length)) return null;
   return { ...row, end: Math.min(row.end, text.length) };
 }
+
+/** A reference range cell: "3.5-5.1", "10 to 40", "<150", ">= 60". */
+const RANGE_CELL = /(?:[<>]=?\s*\d[\d.]*|\d[\d.:]*\s*(?:-|–|to)\s*\d[\d.]*)/;
 
 /** How far (characters) a unit cell may start left of its column title and still be its cell. */
 const UNIT_COLUMN_DRIFT = 3;

@@ -219,3 +219,32 @@ describe("extractLabResults: wrapped name cells", () => {
     expect(labs("Alanine         32       U/L     7 - 56\nplease repeat")).toEqual([]);
   });
 });
+
+describe("parseLabRow: a scan's lost punctuation", () => {
+  it("reads two ascending numbers after the unit as the range on OCR pages only", () => {
+    expect(row("ALP 19L U/L 44  147", true)?.range).toMatchObject({ low: 44, high: 147, kind: "-" });
+    expect(row("ALP 19 L U/L 44  147", false)?.range ?? null).toBeNull();
+    expect(row("ALP 19 U/L 147  44", true)?.range ?? null).toBeNull();
+  });
+
+  it("drops a speck read as a full stop after the unit, and puts back a slash too thin to read", () => {
+    expect(row("Glucose 98 mg/dL. 70-99", true)?.unit?.printed).toBe("mg/dL");
+    expect(row("ALP 77 UL 44-147", true)?.unit?.printed).toBe("U/L");
+  });
+
+  it("reads a cumulative row whose cells a scan damaged: '=13', '7.2\"', '3:5-5.0'", () => {
+    const multi = (text: string) => parseLabRow(text, { ocr: true, allowMultipleValues: true });
+    expect(multi("GGT   =13   42   10   U/L   8-61")?.values.map((v) => v.value)).toEqual([13, 42, 10]);
+    expect(multi('Total protein   5.6   7.2"   g/dL   6.0-8.3')?.values.map((v) => v.value)).toEqual([
+      5.6, 7.2,
+    ]);
+    const albumin = multi("Albumin   3.9   4.1   4.8   g/dL   3:5-5.0");
+    expect(albumin?.values.map((v) => v.value)).toEqual([3.9, 4.1, 4.8]);
+    expect(albumin?.range).toMatchObject({ low: 3.5, high: 5 });
+    // Not on a text layer.
+    expect(
+      parseLabRow("Albumin   3.9   4.1   4.8   g/dL   3:5-5.0", { ocr: false, allowMultipleValues: true })
+        ?.range ?? null,
+    ).toBeNull();
+  });
+});

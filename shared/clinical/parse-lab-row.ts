@@ -144,6 +144,8 @@ export function parseNumber(raw: string, ocr: boolean): number | null {
   let s = raw.replace(/^[([{]+|[)\]},;:]+$/g, "");
   if (ocr) {
     if (/^\d+:\d{1,2}$/.test(s)) s = s.replace(":", ".");
+    // A speck or a cell rule read as "=", a quote or an apostrophe beside the digits ("=13", "7.2"").
+    s = s.replace(/^[=~'"`‘’“”]+(?=\d)/, "").replace(/(?<=\d)['"`‘’“”]+$/, "");
     if (/\d/.test(s) && /^[0-9OoIl.,]+$/.test(s)) s = s.replace(/[Oo]/g, "0").replace(/[Il]/g, "1");
     // Results are never printed with a bare trailing point: on a scan "9." means the digits after
     // it were lost, and reading it as 9 would report a wrong value instead of none.
@@ -162,16 +164,29 @@ function parseFlag(raw: string): LabFlag | null {
 }
 
 /** Reference range from the text starting at token i; returns the range and tokens consumed. */
-function parseRange(toks: Tok[], i: number, ocr: boolean): { range: ParsedRange; used: number } | null {
+/**
+ * `lostHyphen`: on an OCR page, where only a range can follow (after the values and unit), two
+ * ascending numbers are a range whose thin hyphen the scan lost. Not among values: a cumulative
+ * row's next two results would read as one.
+ */
+function parseRange(
+  toks: Tok[],
+  i: number,
+  ocr: boolean,
+  lostHyphen = false,
+): { range: ParsedRange; used: number } | null {
   const first = toks[i];
   if (!first) return null;
   for (let n = Math.min(4, toks.length - i); n >= 1; n--) {
     const span = toks.slice(i, i + n);
     const joined = span.map((t) => t.text).join(" ");
     let s = joined.replace(/^[([]+|[)\],;]+$/g, "").trim();
-    if (ocr) s = s.replace(/(\d)\s*=\s*(\d)/g, "$1-$2");
+    // A scan reads a hyphen as "=", a decimal point as ":" ("3:5-5.0").
+    if (ocr) s = s.replace(/(\d)\s*=\s*(\d)/g, "$1-$2").replace(/(\d):(\d)/g, "$1.$2");
     s = s.replace(/(\d),(\d{1,2})(?!\d)/g, "$1.$2");
-    const closed = /^(-?\d*\.?\d+)\s*(?:-|–|—|~|to)\s*(-?\d*\.?\d+)$/i.exec(s);
+    const closed =
+      /^(-?\d*\.?\d+)\s*(?:-|–|—|~|to)\s*(-?\d*\.?\d+)$/i.exec(s) ??
+      (ocr && lostHyphen && n === 2 ? /^(\d*\.?\d+)\s+(\d*\.?\d+)$/.exec(s) : null);
     if (closed) {
       const low = Number(closed[1]);
       const high = Number(closed[2]);
@@ -319,6 +334,9 @@ function parseUnit(
   const fix = (s: string) => {
     let u = s.replace(/[,;]+$/, "");
     if (ocr) {
+      // A speck read as a full stop after the unit ("mg/dL."), a slash too thin to read ("UL").
+      u = u.replace(/(?<=[A-Za-z])\.$/, "");
+      u = u.replace(/^([mk]?I?U)(L)$/, "$1/$2").replace(/^([mun]?g|mmol|umol)(d?L)$/, "$1/$2");
       u = u.replace(/^x?10[7^*]?([369])\/(u[lL]|L)$/, (_m, e: string, per: string) => `x10^${e}/${per}`);
       u = u.replace(/^(x?10)7([369])\//, "$1^$2/");
     }
@@ -392,7 +410,8 @@ export function parseLabRow(text: string, options: ParseLabRowOptions): ParsedLa
     if (!m || m[0].length === 0) break;
     pos += m[0].length;
   }
-  if (pos < text.length && !/\s/.test(text[pos]!)) return null; // name must end at a word boundary
+  // The name must end at a word boundary, or at the ":" or "=" that closes it ("GGT =13").
+  if (pos < text.length && !/\s/.test(text[pos]!) && !/[:=]$/.test(text.slice(0, pos))) return null;
   const cleaned =
     text.slice(0, pos) + text.slice(pos).replace(/\.{3,}|_{3,}|…+/g, (m) => " ".repeat(m.length));
   const toks = tokenize(cleaned, pos);
@@ -443,7 +462,7 @@ export function parseLabRow(text: string, options: ParseLabRowOptions): ParsedLa
       }
     }
     if (!range) {
-      const r = parseRange(toks, i, options.ocr);
+      const r = parseRange(toks, i, options.ocr, values.length === 1);
       if (r) {
         range = r.range;
         end = toks[i + r.used - 1]!.end;

@@ -17,6 +17,11 @@ export interface PositionedItem {
   readonly y: number;
   readonly width: number;
   readonly height: number;
+  /**
+   * A whole word (an OCR word box): always a space from its neighbours, even where the boxes
+   * touch or overlap. pdf.js runs carry their own spaces and leave this unset.
+   */
+  readonly word?: boolean;
 }
 
 interface Baseline {
@@ -290,9 +295,10 @@ function renderLine(items: PositionedItem[], origin: number, grid: number): stri
       // A column gap: at least two spaces, and the item at its grid column where that is further.
       // A gap wider than a word space that the grid puts two or more columns on is one too (a
       // row of capitals overruns the grid's typical width, and its cells sit closer).
-      if (gap > charWidth * 2.5 || (gap > charWidth * 1.2 && column(item.x) - s.length >= 2))
+      if (gap > charWidth * 2.5 || (gap > charWidth * 1.8 && column(item.x) - s.length >= 2))
         s += " ".repeat(Math.min(60, Math.max(2, column(item.x) - s.length)));
-      else if (gap > charWidth * 0.2 && !s.endsWith(" ") && !item.str.startsWith(" ")) s += " ";
+      else if ((gap > charWidth * 0.2 || item.word) && !s.endsWith(" ") && !item.str.startsWith(" "))
+        s += " ";
     }
     s += item.str;
     cursor = item.x + item.width;

@@ -6,6 +6,7 @@
  * the traineddata are injected through OcrAssets (node-ocr-assets.ts reads them from node_modules,
  * workers-ocr-assets.ts imports them as bundled modules).
  */
+import { layoutOcrWords, parseTesseractTsv } from "./layout-ocr-words";
 import { readImageInfo } from "./read-image-info";
 import { DEFAULT_TEXT_LIMITS, type TextResult, textErr, textOk } from "./text-types";
 
@@ -17,6 +18,8 @@ export interface TessBaseApi {
   SetRectangle(left: number, top: number, width: number, height: number): void;
   Recognize(monitor: null): number;
   GetUTF8Text(): string;
+  /** Word boxes with confidences, one TSV row per page/block/paragraph/line/word. */
+  GetTSVText(pageNumber: number): string;
   MeanTextConf(): number;
   Clear(): void;
   End(): void;
@@ -80,6 +83,13 @@ export interface OcrEngine {
 const INPUT_PATH = "/input";
 /** Mean word confidence below which the page orientation is questioned. */
 const LOW_CONFIDENCE = 55;
+/**
+ * Tesseract 5's thresholding_method: 0 is one global (Otsu) threshold, which reads clean pages
+ * best; 2 is Sauvola's adaptive threshold, which reads pages with uneven lighting and sensor
+ * noise that a global threshold turns into specks.
+ */
+const THRESHOLD_GLOBAL = "0";
+const THRESHOLD_ADAPTIVE = "2";
 /** EXIF orientations: 8 = rotate 90° counter-clockwise, 6 = 90° clockwise, 3 = 180°. */
 const ROTATIONS = [8, 6, 3] as const;
 
@@ -118,8 +128,11 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
     api.Clear();
     if (api.SetImageFile(orientation, 0) !== 0) return "unreadable";
     if (api.Recognize(null) !== 0) return "failed";
-    const text = api.GetUTF8Text() ?? "";
-    return { text, confidence: text.trim() === "" ? 0 : Math.max(0, Math.min(100, api.MeanTextConf())) };
+    const plain = api.GetUTF8Text() ?? "";
+    // Reading order and table columns from the word boxes (as for text-layer PDFs); Tesseract's
+    // own text where it gave no boxes.
+    const text = layoutOcrWords(parseTesseractTsv(api.GetTSVText(0) ?? "")) ?? plain;
+    return { text, confidence: plain.trim() === "" ? 0 : Math.max(0, Math.min(100, api.MeanTextConf())) };
   };
 
   const probeOrientation = (orientation: number, width: number, height: number): number => {
@@ -147,19 +160,29 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
     }
     try {
       api.SetVariable("tessedit_pageseg_mode", String(options?.pageSegMode ?? 6));
+      api.SetVariable("thresholding_method", THRESHOLD_GLOBAL);
       module.FS.writeFile(INPUT_PATH, image);
       const first = recognizeOriented(info.orientation);
       if (first === "unreadable") return textErr("image_unreadable", "The image could not be decoded.");
       if (first === "failed") return textErr("ocr_failed", "Text recognition failed.");
       let best = first;
+      // Low confidence on a page with text is also what a noisy photograph or a scan with uneven
+      // lighting looks like through one global threshold (its specks read as text): read it again
+      // with an adaptive threshold and keep the more confident reading.
+      if (first.text.trim() !== "" && first.confidence < LOW_CONFIDENCE) {
+        api.SetVariable("thresholding_method", THRESHOLD_ADAPTIVE);
+        const adaptive = recognizeOriented(info.orientation);
+        if (typeof adaptive !== "string" && adaptive.confidence > best.confidence) best = adaptive;
+        else api.SetVariable("thresholding_method", THRESHOLD_GLOBAL);
+      }
       // Low confidence on a page with text is what a sideways or upside-down scan looks like:
       // probe the other orientations on a central band (cheap) and re-read the page if one wins.
-      if (first.text.trim() !== "" && first.confidence < LOW_CONFIDENCE) {
+      if (best.text.trim() !== "" && best.confidence < LOW_CONFIDENCE) {
         const probes = ROTATIONS.map((o) => ({ o, conf: probeOrientation(o, info.width, info.height) }));
         const winner = probes.reduce((a, b) => (b.conf > a.conf ? b : a));
-        if (winner.conf > first.confidence + 15) {
+        if (winner.conf > best.confidence + 15) {
           const rotated = recognizeOriented(winner.o);
-          if (typeof rotated !== "string" && rotated.confidence > first.confidence) best = rotated;
+          if (typeof rotated !== "string" && rotated.confidence > best.confidence) best = rotated;
         }
       }
       return textOk({

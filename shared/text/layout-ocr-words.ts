@@ -1,0 +1,141 @@
+/**
+ * Scanned pages through the same reading-order engine as text-layer PDFs (issue 11): Tesseract's
+ * word boxes (its TSV output) become positioned items, so a scanned table's cells line up under
+ * their column titles on one character grid, and a scanned two-column page is read column by
+ * column, exactly as layout-page-text does for pdf.js items.
+ *
+ * Two things differ from a PDF. A scan is skewed, so the words of one printed line do not share
+ * a y: Tesseract's own line grouping decides the line and its words get the line's baseline.
+ * And a scan has specks, which Tesseract reads as punctuation with low confidence: those are
+ * dropped before layout (a real dash or colon is read with high confidence).
+ */
+import { layoutLines, type PositionedItem } from "./layout-page-text";
+
+export interface OcrWord {
+  readonly text: string;
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+  /** Tesseract's word confidence 0-100. */
+  readonly confidence: number;
+  /** Tesseract's block / paragraph / line numbers joined: the words of one printed line. */
+  readonly line: string;
+}
+
+/** Punctuation-only words below this confidence are specks of the scan, not text. */
+const SPECK_CONFIDENCE = 50;
+
+/** Word rows (level 5) of Tesseract's TSV: level page block par line word left top width height conf text. */
+export function parseTesseractTsv(tsv: string): OcrWord[] {
+  const words: OcrWord[] = [];
+  for (const row of tsv.split("\n")) {
+    const f = row.split("\t");
+    if (f.length < 12 || f[0] !== "5") continue;
+    const text = f.slice(11).join("\t").trim();
+    if (text === "") continue;
+    words.push({
+      text,
+      left: Number(f[6]),
+      top: Number(f[7]),
+      width: Number(f[8]),
+      height: Number(f[9]),
+      confidence: Number(f[10]),
+      line: `${f[2]}.${f[3]}.${f[4]}`,
+    });
+  }
+  return words;
+}
+
+const isPunctuation = (w: OcrWord) => /^[^\p{L}\p{N}]+$/u.test(w.text);
+
+// Not judged by confidence alone: Tesseract reports 0 for some words it reads right.
+const isSpeck = (w: OcrWord) => isPunctuation(w) && w.confidence < SPECK_CONFIDENCE;
+
+/** Punctuation further than this many line heights from any word of its line stands alone: a speck. */
+const ISOLATED_LINE_HEIGHTS = 2;
+
+/** A punctuation mark with no word near it on its line (a colon-shaped speck in a margin or gap). */
+function isolated(w: OcrWord, line: readonly OcrWord[], height: number): boolean {
+  let nearest = Number.POSITIVE_INFINITY;
+  for (const o of line) {
+    if (o === w || isPunctuation(o)) continue;
+    const gap = o.left > w.left ? o.left - (w.left + w.width) : w.left - (o.left + o.width);
+    nearest = Math.min(nearest, Math.max(0, gap));
+  }
+  return nearest > height * ISOLATED_LINE_HEIGHTS;
+}
+
+/** Words shorter than this share of the page's typical word height are specks, whatever was read. */
+const MIN_HEIGHT_SHARE = 0.4;
+/** Words whose confidence is below this may carry a speck read as a quote mark before them. */
+const GLUED_SPECK_CONFIDENCE = 70;
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/**
+ * The page's skew: the median slope of its lines' word bottoms (dy per dx), from lines with
+ * three or more words. A scan a degree off level moves a line's end by a line height.
+ */
+function skewOf(lines: Iterable<readonly OcrWord[]>): number {
+  const slopes: number[] = [];
+  for (const line of lines) {
+    if (line.length < 3) continue;
+    const pts = line.map((w) => [w.left + w.width / 2, w.top + w.height] as const);
+    const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length;
+    const my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
+    let sxx = 0;
+    let sxy = 0;
+    for (const [x, y] of pts) {
+      sxx += (x - mx) ** 2;
+      sxy += (x - mx) * (y - my);
+    }
+    if (sxx > 0) slopes.push(sxy / sxx);
+  }
+  return slopes.length === 0 ? 0 : median(slopes);
+}
+
+/** Page text from word boxes; null when there are no words (the caller keeps Tesseract's text). */
+export function layoutOcrWords(words: readonly OcrWord[]): string | null {
+  const typical = median(words.filter((w) => !isPunctuation(w)).map((w) => w.height));
+  const grouped = new Map<string, OcrWord[]>();
+  for (const w of words) {
+    if (isSpeck(w) || w.height < typical * MIN_HEIGHT_SHARE) continue;
+    const list = grouped.get(w.line) ?? [];
+    list.push(w);
+    grouped.set(w.line, list);
+  }
+  const kept = new Map<string, OcrWord[]>();
+  for (const [key, all] of grouped) {
+    const h = median(all.map((w) => w.height));
+    const lineWords = all
+      // Only punctuation is judged by isolation: a table's cells stand apart too, and a degraded
+      // number or name is often read with low confidence (a speck is small, caught above).
+      .filter((w) => !(isPunctuation(w) && isolated(w, all, h)))
+      .map((w) =>
+        w.confidence < GLUED_SPECK_CONFIDENCE
+          ? { ...w, text: w.text.replace(/^["“”'‘’`|]+(?=\p{L})/u, "") }
+          : w,
+      );
+    if (lineWords.length > 0) kept.set(key, lineWords);
+  }
+  // Undo the skew (rotate every box about the origin), so a line's words share a baseline and a
+  // table's columns and a page's margin stay vertical.
+  const s = skewOf(kept.values());
+  const cos = 1 / Math.sqrt(1 + s * s);
+  const sin = s * cos;
+  const items: PositionedItem[] = [];
+  for (const lineWords of kept.values()) {
+    const level = lineWords.map((w) => {
+      const bottom = w.top + w.height;
+      return { w, x: w.left * cos + bottom * sin, bottom: -w.left * sin + bottom * cos };
+    });
+    // The line's baseline: the median bottom of its words (PDF coordinates grow upwards).
+    const baseline = median(level.map((l) => l.bottom));
+    const height = median(lineWords.map((w) => w.height));
+    for (const { w, x } of level)
+      items.push({ str: w.text, x, y: -baseline, width: w.width, height, word: true });
+  }
+  if (items.length === 0) return null;
+  return layoutLines(items);
+}
