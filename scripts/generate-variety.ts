@@ -34,7 +34,7 @@ await runCli(async () => {
     );
   const count = Number(values.count ?? 100);
   const first = Number(values.first ?? 1);
-  if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new UsageError("--count: 1 to 100000");
+  if (!Number.isInteger(count) || count < 0 || count > 100_000) throw new UsageError("--count: 0 to 100000");
   if (!Number.isInteger(first) || first < 0) throw new UsageError("--first: a seed from 0");
   const labs = Number(values.labs ?? 0);
   if (!Number.isInteger(labs) || labs < 0 || labs > 100_000) throw new UsageError("--labs: 0 to 100000");

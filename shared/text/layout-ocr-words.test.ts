@@ -85,7 +85,7 @@ describe("layoutOcrWords", () => {
     expect(lines[1]!.indexOf("mmol/L")).toBe(lines[0]!.indexOf("mmol/L"));
   });
 
-  it("drops specks (tiny boxes, stray low-confidence or isolated punctuation) and keeps real words read with low confidence", () => {
+  it("drops specks (tiny boxes, punctuation standing apart) and keeps real words read with low confidence", () => {
     const text = layoutOcrWords(
       parseTesseractTsv(
         tsv([

@@ -6,8 +6,8 @@
  *
  * Two things differ from a PDF. A scan is skewed, so the words of one printed line do not share
  * a y: Tesseract's own line grouping decides the line and its words get the line's baseline.
- * And a scan has specks, which Tesseract reads as punctuation with low confidence: those are
- * dropped before layout (a real dash or colon is read with high confidence).
+ * And a scan has specks, which Tesseract reads as tiny marks or as punctuation standing apart
+ * from any word: those are dropped before layout.
  */
 import { layoutLines, type PositionedItem } from "./layout-page-text";
 
@@ -22,9 +22,6 @@ export interface OcrWord {
   /** Tesseract's block / paragraph / line numbers joined: the words of one printed line. */
   readonly line: string;
 }
-
-/** Punctuation-only words below this confidence are specks of the scan, not text. */
-const SPECK_CONFIDENCE = 50;
 
 /** Word rows (level 5) of Tesseract's TSV: level page block par line word left top width height conf text. */
 export function parseTesseractTsv(tsv: string): OcrWord[] {
@@ -49,23 +46,24 @@ export function parseTesseractTsv(tsv: string): OcrWord[] {
 
 const isPunctuation = (w: OcrWord) => /^[^\p{L}\p{N}]+$/u.test(w.text);
 
-// Not judged by confidence alone: Tesseract reports 0 for some words it reads right.
-const isSpeck = (w: OcrWord) => isPunctuation(w) && w.confidence < SPECK_CONFIDENCE;
-
 /** Punctuation further than this many line heights from any word of its line stands alone: a speck. */
 const ISOLATED_LINE_HEIGHTS = 2;
+/** A tiny mark within this many line heights of a word belongs to it (a bullet, a full stop). */
+const ADJACENT_LINE_HEIGHTS = 1.2;
 
-/** A punctuation mark with no word near it on its line (a colon-shaped speck in a margin or gap). */
-function isolated(w: OcrWord, line: readonly OcrWord[], height: number): boolean {
+/** Distance from `w` to the nearest word (not punctuation) of its line. */
+function nearestWord(w: OcrWord, line: readonly OcrWord[]): number {
   let nearest = Number.POSITIVE_INFINITY;
   for (const o of line) {
     if (o === w || isPunctuation(o)) continue;
     const gap = o.left > w.left ? o.left - (w.left + w.width) : w.left - (o.left + o.width);
     nearest = Math.min(nearest, Math.max(0, gap));
   }
-  return nearest > height * ISOLATED_LINE_HEIGHTS;
+  return nearest;
 }
 
+/** A word box's height as a share of the type size. */
+const BOX_TO_TYPE_SIZE = 0.8;
 /** Words shorter than this share of the page's typical word height are specks, whatever was read. */
 const MIN_HEIGHT_SHARE = 0.4;
 /** Words whose confidence is below this may carry a speck read as a quote mark before them. */
@@ -100,7 +98,6 @@ export function layoutOcrWords(words: readonly OcrWord[]): string | null {
   const typical = median(words.filter((w) => !isPunctuation(w)).map((w) => w.height));
   const grouped = new Map<string, OcrWord[]>();
   for (const w of words) {
-    if (isSpeck(w) || w.height < typical * MIN_HEIGHT_SHARE) continue;
     const list = grouped.get(w.line) ?? [];
     list.push(w);
     grouped.set(w.line, list);
@@ -111,7 +108,14 @@ export function layoutOcrWords(words: readonly OcrWord[]): string | null {
     const lineWords = all
       // Only punctuation is judged by isolation: a table's cells stand apart too, and a degraded
       // number or name is often read with low confidence (a speck is small, caught above).
-      .filter((w) => !(isPunctuation(w) && isolated(w, all, h)))
+      // Not judged by confidence: Tesseract reports 0 for some words it reads right, and a list
+      // bullet is often read with low confidence. A speck is a tiny mark, or punctuation, standing
+      // apart from the words (a bullet or a full stop is tiny too, but beside its word).
+      .filter((w) => {
+        const apart = nearestWord(w, all);
+        if (w.height < typical * MIN_HEIGHT_SHARE && apart > h * ADJACENT_LINE_HEIGHTS) return false;
+        return !(isPunctuation(w) && apart > h * ISOLATED_LINE_HEIGHTS);
+      })
       .map((w) =>
         w.confidence < GLUED_SPECK_CONFIDENCE
           ? { ...w, text: w.text.replace(/^["“”'‘’`|]+(?=\p{L})/u, "") }
@@ -132,7 +136,9 @@ export function layoutOcrWords(words: readonly OcrWord[]): string | null {
     });
     // The line's baseline: the median bottom of its words (PDF coordinates grow upwards).
     const baseline = median(level.map((l) => l.bottom));
-    const height = median(lineWords.map((w) => w.height));
+    // A word's box is about 0.8 of the type size (ascenders and descenders vary): the layout's
+    // line height is the type size, as pdf.js reports it.
+    const height = median(lineWords.map((w) => w.height)) / BOX_TO_TYPE_SIZE;
     for (const { w, x } of level)
       items.push({ str: w.text, x, y: -baseline, width: w.width, height, word: true });
   }
