@@ -20,6 +20,7 @@
  */
 import { seededRandom } from "../../shared/core/seeded-random";
 import { pick, type Random, sample } from "./random-choice";
+import { wrap } from "./render-letter-pdf";
 
 export type LabLayout = "table" | "inline" | "cumulative" | "cumulative-units-first" | "wrapped";
 export type FlagStyle = "letter" | "word" | "parenthesised" | "bracketed" | "starred" | "none";
@@ -555,20 +556,6 @@ function printName(r: Random, a: AnalyteSpec, locale: LabLocale, style: NameStyl
   return base;
 }
 
-function wrapCell(text: string, width: number): string[] {
-  if (text.length <= width) return [text];
-  const out: string[] = [];
-  let current = "";
-  for (const word of text.split(" ")) {
-    if (current && `${current} ${word}`.length > width) {
-      out.push(current);
-      current = word;
-    } else current = current ? `${current} ${word}` : word;
-  }
-  if (current) out.push(current);
-  return out;
-}
-
 /** Text of a table: cells padded to their column, at least three spaces between columns. */
 export function tableLines(block: Extract<LabBlock, { kind: "table" }>): string[] {
   const rows = block.header ? [block.header, ...block.rows] : block.rows;
@@ -733,7 +720,7 @@ export function generateLabReport(seed: number): GeneratedLabReport {
         unit: row.unit,
         range: row.range,
       };
-      const nameLines = wrapCell(row.name, nameWidth);
+      const nameLines = wrap(row.name, nameWidth);
       tableRows.push(order.map((c) => (c === "name" ? nameLines[0]! : cell[c]!)));
       for (const more of nameLines.slice(1)) tableRows.push(order.map((c) => (c === "name" ? more : "")));
     }
