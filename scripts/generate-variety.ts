@@ -42,24 +42,23 @@ await runCli(async () => {
   if (!Number.isInteger(scans) || scans < 0 || scans > 10_000) throw new UsageError("--scans: 0 to 10000");
   const out = resolve(values.out);
   await mkdir(out, { recursive: true });
+  /** A document and its truth beside it, as the corpus lays them out. */
+  const writeDocument = async (file: string, bytes: string | Uint8Array, truth: object) => {
+    await writeFile(join(out, file), bytes);
+    await writeFile(join(out, `${file}.truth.json`), `${JSON.stringify(truth, null, 2)}\n`);
+  };
   for (let seed = first; seed < first + count; seed++) {
     const doc = generateClinicalLetter(seed);
-    await writeFile(join(out, doc.file), doc.text);
-    await writeFile(join(out, `${doc.file}.truth.json`), `${JSON.stringify(doc.truth, null, 2)}\n`);
+    await writeDocument(doc.file, doc.text, doc.truth);
     if ((seed - first + 1) % 50 === 0 || seed === first + count - 1)
       process.stderr.write(`\r  generated ${seed - first + 1}/${count}`);
   }
   process.stderr.write("\n");
   for (let seed = first; seed < first + labs; seed++) {
     const doc = generateLabReport(seed);
-    await writeFile(join(out, doc.file), doc.text);
-    await writeFile(join(out, `${doc.file}.truth.json`), `${JSON.stringify(doc.truth, null, 2)}\n`);
+    await writeDocument(doc.file, doc.text, doc.truth);
     const pdf = doc.file.replace(/\.txt$/, ".pdf");
-    await writeFile(join(out, pdf), renderLabReportPdf(doc));
-    await writeFile(
-      join(out, `${pdf}.truth.json`),
-      `${JSON.stringify({ ...doc.truth, file: pdf, format: "pdf_text" }, null, 2)}\n`,
-    );
+    await writeDocument(pdf, renderLabReportPdf(doc), { ...doc.truth, file: pdf, format: "pdf_text" });
     if ((seed - first + 1) % 50 === 0 || seed === first + labs - 1)
       process.stderr.write(`\r  generated ${seed - first + 1}/${labs} lab reports (text and PDF)`);
   }
@@ -71,9 +70,12 @@ await runCli(async () => {
         const degradation = drawDegradation(seed);
         for (const doc of [generateClinicalLetter(seed), generateLabReport(seed)]) {
           const file = doc.file.replace(/\.txt$/, ".jpg");
-          await writeFile(join(out, file), await renderScan(browser, doc, degradation, seed));
-          const truth = { ...doc.truth, file, format: "image", degradation };
-          await writeFile(join(out, `${file}.truth.json`), `${JSON.stringify(truth, null, 2)}\n`);
+          await writeDocument(file, await renderScan(browser, doc, degradation, seed), {
+            ...doc.truth,
+            file,
+            format: "image",
+            degradation,
+          });
         }
         process.stderr.write(`\r  scanned ${seed - first + 1}/${scans} letters and lab reports`);
       }

@@ -106,11 +106,10 @@ export function layoutOcrWords(words: readonly OcrWord[]): string | null {
   for (const [key, all] of grouped) {
     const h = median(all.map((w) => w.height));
     const lineWords = all
-      // Only punctuation is judged by isolation: a table's cells stand apart too, and a degraded
-      // number or name is often read with low confidence (a speck is small, caught above).
-      // Not judged by confidence: Tesseract reports 0 for some words it reads right, and a list
-      // bullet is often read with low confidence. A speck is a tiny mark, or punctuation, standing
-      // apart from the words (a bullet or a full stop is tiny too, but beside its word).
+      // A speck is a tiny mark, or punctuation, standing apart from the words (a bullet or a
+      // full stop is tiny too, but beside its word). Words are not judged by isolation (a
+      // table's cells stand apart) nor by confidence (Tesseract reports 0 for some words it
+      // reads right, and a degraded number or a list bullet is often read with low confidence).
       .filter((w) => {
         const apart = nearestWord(w, all);
         if (w.height < typical * MIN_HEIGHT_SHARE && apart > h * ADJACENT_LINE_HEIGHTS) return false;

@@ -128,11 +128,10 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
     api.Clear();
     if (api.SetImageFile(orientation, 0) !== 0) return "unreadable";
     if (api.Recognize(null) !== 0) return "failed";
-    const plain = api.GetUTF8Text() ?? "";
     // Reading order and table columns from the word boxes (as for text-layer PDFs); Tesseract's
-    // own text where it gave no boxes.
-    const text = layoutOcrWords(parseTesseractTsv(api.GetTSVText(0) ?? "")) ?? plain;
-    return { text, confidence: plain.trim() === "" ? 0 : Math.max(0, Math.min(100, api.MeanTextConf())) };
+    // own text only where no word was left.
+    const text = layoutOcrWords(parseTesseractTsv(api.GetTSVText(0) ?? "")) ?? api.GetUTF8Text() ?? "";
+    return { text, confidence: text.trim() === "" ? 0 : Math.max(0, Math.min(100, api.MeanTextConf())) };
   };
 
   const probeOrientation = (orientation: number, width: number, height: number): number => {
