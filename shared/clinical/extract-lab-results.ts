@@ -91,7 +91,7 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
       row = null;
     if (!row) {
       if (SKIP_SECTIONS.has(line.section)) continue;
-      const columns = readDateColumns(text, options.dateOrder ?? null);
+      const columns = readDateColumns(text, options.dateOrder ?? null, ocr);
       if (columns) dateColumns = columns;
       else if (isColumnHeader(text)) dateColumns = null;
       else if (isPanelHeader(text) && !isColumnHeader(text)) {
@@ -119,8 +119,9 @@ export function extractLabResults(lines: readonly DocLine[], options: ExtractLab
       printedName += ")";
     }
     const assigned = assignDates(values, dateColumns?.dates ?? null, options.defaultDate);
+    const places = ocr ? decimalPlacesOf(values, text) : null;
     for (const { value, date } of assigned) {
-      const result = buildResult(test, printedName, value, row, date, line, ocr);
+      const result = buildResult(test, printedName, value, row, date, line, ocr, places);
       if (ocr && isGarbledOcrValue(result)) continue;
       out.push(result);
     }
@@ -136,11 +137,15 @@ function buildResult(
   observedAt: string | null,
   line: DocLine,
   ocr: boolean,
+  /** The decimal places the row's values are printed with (OCR rows; null when none has any). */
+  places: RowPrecision | null,
 ): LabResult {
   let numeric = v.numeric;
   let restored = false;
-  if (ocr && numeric !== null && row.range) {
-    const repaired = repairDroppedDecimal(numeric, line.text.slice(v.start, v.end), row.range);
+  if (ocr && numeric !== null) {
+    const printed = line.text.slice(v.start, v.end);
+    let repaired = row.range ? repairDroppedDecimal(numeric, printed, row.range) : numeric;
+    if (repaired === numeric) repaired = repairDecimalFromSiblings(numeric, printed, places);
     restored = repaired !== numeric;
     numeric = repaired;
   }
@@ -222,6 +227,45 @@ function repairDroppedDecimal(value: number, printed: string, range: ParsedRange
     if (candidate >= range.low / 3 && candidate <= range.high * 3) return candidate;
   }
   return value;
+}
+
+/** How a cumulative row prints its values: the most decimal places seen, and those values. */
+interface RowPrecision {
+  readonly places: number;
+  readonly withPlaces: readonly number[];
+}
+
+function decimalPlacesOf(values: readonly ParsedValue[], text: string): RowPrecision | null {
+  let places = 0;
+  const withPlaces: number[] = [];
+  for (const v of values) {
+    if (v.numeric === null) continue;
+    const d = /\.(\d+)/.exec(text.slice(v.start, v.end))?.[1]?.length ?? 0;
+    if (d > places) {
+      places = d;
+      withPlaces.length = 0;
+    }
+    if (d === places && d > 0) withPlaces.push(v.numeric);
+  }
+  return places > 0 ? { places, withPlaces } : null;
+}
+
+/**
+ * A laboratory prints every result of one test with the same decimal places, so in a cumulative
+ * row a value printed without the point its neighbours have ("15.9  12.7  168") lost it on the
+ * scan, when it is far from them and putting the point back brings it among them. Rows whose
+ * values are rightly of different magnitudes (CRP 3 then 120) have no decimals to compare, or
+ * stay within the factor.
+ */
+const SIBLING_MAGNITUDE = 3;
+
+function repairDecimalFromSiblings(value: number, printed: string, row: RowPrecision | null): number {
+  if (!row || printed.includes(".") || value <= 0) return value;
+  const low = Math.min(...row.withPlaces) / SIBLING_MAGNITUDE;
+  const high = Math.max(...row.withPlaces) * SIBLING_MAGNITUDE;
+  if (value >= low && value <= high) return value;
+  const candidate = value / 10 ** row.places;
+  return candidate >= low && candidate <= high ? candidate : value;
 }
 
 /**
@@ -373,7 +417,7 @@ function parseWrappedNameRow(
 }
 
 /** A cumulative-table header: two or more dates and only column words around them. */
-function readDateColumns(text: string, order: DateOrder | null): DateColumns | null {
+function readDateColumns(text: string, order: DateOrder | null, ocr: boolean): DateColumns | null {
   const dates = findDates(text, order);
   if (dates.length < 2) return null;
   let rest = text;
@@ -381,7 +425,10 @@ function readDateColumns(text: string, order: DateOrder | null): DateColumns | n
   // "Admission Date: ... Discharge Date: ..." is a banner, not a table header.
   if (/:\s*$|[A-Za-z]:/.test(rest.replace(/\d{1,2}:\d{2}/g, ""))) return null;
   const words = rest.match(/[A-Za-z]{2,}/g) ?? [];
-  if (words.length > 8 || !words.every((w) => COLUMN_WORDS.has(w.toLowerCase()))) return null;
+  // On a scan one title may be unreadable ("sell" for "Ref range") beside two that are not.
+  const unknown = words.filter((w) => !COLUMN_WORDS.has(w.toLowerCase())).length;
+  const allowed = ocr && words.length - unknown >= 2 ? 1 : 0;
+  if (words.length > 8 || unknown > allowed) return null;
   const firstDate = dates[0]!.start;
   const unitsTitle = /\b(?:units?|ref(?:erence)?|range|normal|interval)\b/i.exec(text.slice(0, firstDate));
   return {

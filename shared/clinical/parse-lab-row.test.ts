@@ -248,3 +248,76 @@ describe("parseLabRow: a scan's lost punctuation", () => {
     ).toBeNull();
   });
 });
+
+describe("parseLabRow and extractLabResults: a scan's fused and damaged cells", () => {
+  const multi = (text: string, ocr = true) => parseLabRow(text, { ocr, allowMultipleValues: true });
+
+  it("reads 'to' fused with its numbers ('3.0t020.0', '180t0900', 'Oto21') on OCR pages only", () => {
+    expect(multi("Folic acid   5.9   14.8   ug/L   3.0t020.0")?.range).toMatchObject({ low: 3, high: 20 });
+    expect(multi("B12   895   463   ng/L   180t0900")?.range).toMatchObject({ low: 180, high: 900 });
+    expect(multi("Total bilirubin   10   8   umol/L   Oto21")?.range).toMatchObject({ low: 0, high: 21 });
+    expect(multi("ALP   61   67   IU/L   30t0 130")?.range).toMatchObject({ low: 30, high: 130 });
+    expect(multi("B12   895   463   ng/L   180t0900", false)?.range ?? null).toBeNull();
+  });
+
+  it("reads a flag glued with its asterisk ('58L*') and drops a rule read after a number ('104-')", () => {
+    const protein = multi("Total protein   58L*   80   93 H*   g/L   60 to 80");
+    expect(protein?.values.map((v) => [v.value, v.flag])).toEqual([
+      [58, "L"],
+      [80, null],
+      [93, "H"],
+    ]);
+    expect(multi("Chloride   105   98   104-   mmol/L   98-107")?.values.map((v) => v.value)).toEqual([
+      105, 98, 104,
+    ]);
+  });
+
+  it("steps over one unreadable cell between a cumulative row's values, never over a unit", () => {
+    const a1c = multi("HbA1c   21   15L   aL   25   mmol/mol   20-41");
+    expect(a1c?.values.map((v) => v.value)).toEqual([21, 15, 25]);
+    expect(a1c?.unit?.printed).toBe("mmol/mol");
+    // A unit is not an unreadable cell: what follows it is the range, not a value.
+    expect(multi("Sodium   139   mmol/L   133   146")?.values.map((v) => v.value)).toEqual([139]);
+    // Not on a text layer.
+    expect(multi("HbA1c   21   15L   aL   25   mmol/mol   20-41", false)?.values.map((v) => v.value)).toEqual(
+      [21, 15],
+    );
+  });
+
+  it("reads a lower-case l between capitals as a one on OCR pages ('AlC' is A1C, not ALC)", () => {
+    expect(row("AlC   5.6   %   4.0-5.6", true)?.name.candidates.map((t) => t.loinc)).toContain("4548-4");
+    expect(row("AlC   5.6   %   4.0-5.6", false)?.name.candidates.map((t) => t.loinc) ?? []).not.toContain(
+      "4548-4",
+    );
+  });
+
+  it("puts back a cumulative value's lost decimal point from its neighbours, and marks it", () => {
+    const text = [
+      "Test        11/30/2024   02/02/2025   03/26/2025   Units   Reference",
+      "HGB         159          12.7 L       16.8         g/dL    13.5-17.5x",
+      "MCH         282          29.8         31.5         pg      27.0-32.0",
+      "CRP         3            120          45           mg/L    <5",
+    ].join("\n");
+    const out = labs(text, "ocr").map((l) => [l.loinc, l.value, l.review ?? []]);
+    expect(out).toEqual([
+      ["718-7", 15.9, ["decimal_restored"]],
+      ["718-7", 12.7, []],
+      ["718-7", 16.8, []],
+      ["785-6", 28.2, ["decimal_restored"]],
+      ["785-6", 29.8, []],
+      ["785-6", 31.5, []],
+      ["1988-5", 3, []],
+      ["1988-5", 120, []],
+      ["1988-5", 45, []],
+    ]);
+    // A text layer is printed as it is.
+    expect(labs(text).find((l) => l.loinc === "718-7")?.value).toBe(159);
+  });
+
+  it("reads a scanned date header with one unreadable title beside known ones, not a banner", () => {
+    const rows = (header: string) =>
+      labs(`${header}\nSodium   135   139   mmol/L   133-146`, "ocr").map((l) => l.observed_at);
+    expect(rows("Analyte   18/03/2025   05/05/2025   Units   sell .")).toEqual(["2025-03-18", "2025-05-05"]);
+    expect(rows("Ward seen   18/03/2025   05/05/2025   Clinic")).toEqual(["2024-03-14"]);
+  });
+});

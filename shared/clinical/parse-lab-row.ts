@@ -145,7 +145,8 @@ export function parseNumber(raw: string, ocr: boolean): number | null {
   if (ocr) {
     if (/^\d+:\d{1,2}$/.test(s)) s = s.replace(":", ".");
     // A speck or a cell rule read as "=", a quote or an apostrophe beside the digits ("=13", "7.2"").
-    s = s.replace(/^[=~'"`‘’“”]+(?=\d)/, "").replace(/(?<=\d)['"`‘’“”]+$/, "");
+    // A cell rule read as a hyphen after the digits ("104-").
+    s = s.replace(/^[=~'"`‘’“”]+(?=\d)/, "").replace(/(?<=\d)['"`‘’“”~-]+$/, "");
     if (/\d/.test(s) && /^[0-9OoIl.,]+$/.test(s)) s = s.replace(/[Oo]/g, "0").replace(/[Il]/g, "1");
     // Results are never printed with a bare trailing point: on a scan "9." means the digits after
     // it were lost, and reading it as 9 would report a wrong value instead of none.
@@ -181,8 +182,15 @@ function parseRange(
     const span = toks.slice(i, i + n);
     const joined = span.map((t) => t.text).join(" ");
     let s = joined.replace(/^[([]+|[)\],;]+$/g, "").trim();
-    // A scan reads a hyphen as "=", a decimal point as ":" ("3:5-5.0").
-    if (ocr) s = s.replace(/(\d)\s*=\s*(\d)/g, "$1-$2").replace(/(\d):(\d)/g, "$1.$2");
+    // A scan reads a hyphen as "=", a decimal point as ":" ("3:5-5.0"), the "o" of "to" as a
+    // zero and loses the spaces around it ("3.0t020.0", "180t0900"), and a zero before "to" as
+    // the letter ("Oto21").
+    if (ocr)
+      s = s
+        .replace(/(\d)\s*=\s*(\d)/g, "$1-$2")
+        .replace(/(\d):(\d)/g, "$1.$2")
+        .replace(/^[Oo](?=\s*t[o0]\s*\d)/, "0")
+        .replace(/(\d)\s*t[o0]\s*(?=\d)/gi, "$1 to ");
     s = s.replace(/(\d),(\d{1,2})(?!\d)/g, "$1.$2");
     const closed =
       /^(-?\d*\.?\d+)\s*(?:-|–|—|~|to)\s*(-?\d*\.?\d+)$/i.exec(s) ??
@@ -259,8 +267,8 @@ function parseValue(toks: Tok[], i: number, ocr: boolean): { value: RawValue; us
       used: 2,
     };
   }
-  // Flag glued to the value ("276H", "5.9*") or unit glued to it ("5.4mmol/L").
-  const glued = /^(-?\d+(?:\.\d+)?)(HH|LL|H|L|\*|A)$/.exec(clean);
+  // Flag glued to the value ("276H", "5.9*", "58L*") or unit glued to it ("5.4mmol/L").
+  const glued = /^(-?\d+(?:\.\d+)?)(HH|LL|H|L|\*|A)\*?$/.exec(clean);
   if (glued) {
     return {
       value: {
@@ -337,7 +345,7 @@ function parseUnit(
       // A speck read as a full stop after the unit ("mg/dL."), a slash too thin to read ("UL").
       u = u.replace(/(?<=[A-Za-z])\.$/, "");
       u = u.replace(/^([mk]?I?U)(L)$/, "$1/$2").replace(/^([mun]?g|mmol|umol)(d?L)$/, "$1/$2");
-      u = u.replace(/^x?10[7^*]?([369])\/(u[lL]|L)$/, (_m, e: string, per: string) => `x10^${e}/${per}`);
+      u = u.replace(/^x?10[7^*”"'’]?([369])\/(u[lL]|L)$/, (_m, e: string, per: string) => `x10^${e}/${per}`);
       u = u.replace(/^(x?10)7([369])\//, "$1^$2/");
     }
     return u;
@@ -381,7 +389,11 @@ const NAME_CLOSER = new RegExp(
 
 const LEADING_JUNK = /^\s*(?:[-–—•*·+~«»¢:;|_.,'"`‘’“”]+\s*|\d{1,2}[.)]?\s+)*/;
 
-export function parseLabRow(text: string, options: ParseLabRowOptions): ParsedLabRow | null {
+export function parseLabRow(printed: string, options: ParseLabRowOptions): ParsedLabRow | null {
+  // On a scan a lower-case "l" between capitals is a one ("AlC", "HbAlC"): no name is spelt so,
+  // and reading it as a letter would turn HbA1c into ALC (absolute lymphocytes). Same length, so
+  // every offset still points into the printed text.
+  const text = options.ocr ? printed.replace(/(?<=[A-Z])l(?=[A-Z])/g, "1") : printed;
   const lead = LEADING_JUNK.exec(text);
   const nameStart = lead ? lead[0].length : 0;
   let name = matchLabNameAt(text, nameStart);
@@ -422,7 +434,15 @@ export function parseLabRow(text: string, options: ParseLabRowOptions): ParsedLa
   if (options.ocr) while (i < toks.length - 1 && /^[^\w<>+]{1,2}$/.test(toks[i]!.text)) i++;
   while (i < toks.length) {
     const v = parseValue(toks, i, options.ocr);
-    if (!v) break;
+    if (!v) {
+      // A cumulative row's cell that the scan made unreadable ("aL" for "15 L") between values:
+      // skipped, so the values after it are still read under their dates.
+      if (options.ocr && options.allowMultipleValues && values.length > 0 && isUnreadableCell(toks, i)) {
+        i++;
+        continue;
+      }
+      break;
+    }
     // A qualitative word right after a numeric value is a range or flag, not another value.
     if (values.length > 0 && v.value.qualitative) break;
     if (values.length > 0 && v.value.numeric !== null && parseRange(toks, i, options.ocr)?.range.kind === "-")
@@ -490,6 +510,18 @@ export function parseLabRow(text: string, options: ParseLabRowOptions): ParsedLa
     if (wordy > 0) return null;
   }
   return { name, nameStart, values, unit, range, trailingFlag, end };
+}
+
+/** Longest a scanned cell may be and still be skipped as unreadable between two values. */
+const MAX_UNREADABLE_CELL = 3;
+
+/** A short token without digits that is no unit, with a number (not a range) right after it. */
+function isUnreadableCell(toks: Tok[], i: number): boolean {
+  const t = toks[i]!;
+  if (t.text.length > MAX_UNREADABLE_CELL || /\d/.test(t.text) || parseUnit(toks, i, true)) return false;
+  const next = toks[i + 1];
+  if (!next || parseNumber(next.text, true) === null) return false;
+  return parseRange(toks, i + 1, true)?.range.kind !== "-";
 }
 
 /** A plain number printed at `start` (digits only; a glued flag or unit is added by the caller). */

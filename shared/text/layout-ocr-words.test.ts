@@ -102,6 +102,29 @@ describe("layoutOcrWords", () => {
     expect(text.replace(/\s+/g, " ")).toBe("Platelet count 392");
   });
 
+  it("drops a one- or two-letter word read with almost no confidence far from every word, keeps a confident one", () => {
+    const text = layoutOcrWords(
+      parseTesseractTsv(
+        tsv([
+          [1, 40, 100, 90, "Safety", 96],
+          [1, 140, 100, 100, "netting", 96],
+          [1, 1700, 104, 70, "oe", 10, 13],
+          [2, 40, 140, 90, "Sodium", 96],
+          [2, 300, 140, 40, "139", 90],
+          [2, 700, 140, 14, "H", 88],
+          [3, 40, 180, 90, "Urea", 96],
+          [3, 300, 180, 14, "5", 12],
+          [3, 1500, 180, 111, "0", 0, 35],
+        ]),
+      ),
+    )!;
+    const lines = text.split("\n").map((l) => l.replace(/\s+/g, " ").trim());
+    // The stray "oe" and the wide smudge read as "0" go; the flag "H" in its own column and a
+    // number read with low confidence in its cell stay (a number is never dropped for its
+    // confidence: the plausibility check marks it instead).
+    expect(lines).toEqual(["Safety netting", "Sodium 139 H", "Urea 5"]);
+  });
+
   it("keeps words apart whose boxes touch, and strips a speck read as a quote before a word", () => {
     expect(
       layoutOcrWords(

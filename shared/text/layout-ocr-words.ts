@@ -66,6 +66,16 @@ function nearestWord(w: OcrWord, line: readonly OcrWord[]): number {
 const BOX_TO_TYPE_SIZE = 0.8;
 /** Words shorter than this share of the page's typical word height are specks, whatever was read. */
 const MIN_HEIGHT_SHARE = 0.4;
+/**
+ * A word of one or two characters read with a confidence below this, standing apart from every
+ * word of its line, is a speck read as letters ("oe", "oo" in a margin). A short real word
+ * standing apart (a flag, a bullet's number) is read with confidence far above it, and a word
+ * beside other words is never judged by confidence.
+ */
+const STRAY_WORD_CONFIDENCE = 25;
+const STRAY_WORD_MAX_LENGTH = 2;
+/** A glyph is at most about as wide as it is tall; a box twice that per character is no glyph. */
+const SMUDGE_WIDTH_PER_CHARACTER = 2;
 /** Words whose confidence is below this may carry a speck read as a quote mark before them. */
 const GLUED_SPECK_CONFIDENCE = 70;
 
@@ -106,14 +116,21 @@ export function layoutOcrWords(words: readonly OcrWord[]): string | null {
   for (const [key, all] of grouped) {
     const h = median(all.map((w) => w.height));
     const lineWords = all
-      // A speck is a tiny mark, or punctuation, standing apart from the words (a bullet or a
-      // full stop is tiny too, but beside its word). Words are not judged by isolation (a
-      // table's cells stand apart) nor by confidence (Tesseract reports 0 for some words it
-      // reads right, and a degraded number or a list bullet is often read with low confidence).
+      // A speck is a tiny mark, punctuation, or a one- or two-letter word read with almost no
+      // confidence, standing apart from the words (a bullet or a full stop is tiny too, but
+      // beside its word). Words are not judged by isolation alone (a table's cells stand apart)
+      // nor by confidence alone (Tesseract reports 0 for some words it reads right, and a
+      // degraded number or a list bullet beside its item is often read with low confidence).
       .filter((w) => {
         const apart = nearestWord(w, all);
         if (w.height < typical * MIN_HEIGHT_SHARE && apart > h * ADJACENT_LINE_HEIGHTS) return false;
-        return !(isPunctuation(w) && apart > h * ISOLATED_LINE_HEIGHTS);
+        if (apart <= h * ISOLATED_LINE_HEIGHTS) return true;
+        const length = [...w.text].length;
+        // A number is never dropped for its confidence (the plausibility check marks a doubtful
+        // one), unless its box is far wider than its digits could be: a smudge.
+        const smudge = !/\d/.test(w.text) || w.width > w.height * length * SMUDGE_WIDTH_PER_CHARACTER;
+        const stray = w.confidence < STRAY_WORD_CONFIDENCE && length <= STRAY_WORD_MAX_LENGTH && smudge;
+        return !isPunctuation(w) && !stray;
       })
       .map((w) =>
         w.confidence < GLUED_SPECK_CONFIDENCE

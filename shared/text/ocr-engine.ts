@@ -6,12 +6,13 @@
  * the traineddata are injected through OcrAssets (node-ocr-assets.ts reads them from node_modules,
  * workers-ocr-assets.ts imports them as bundled modules).
  */
-import { layoutOcrWords, parseTesseractTsv } from "./layout-ocr-words";
+import { layoutOcrWords, type OcrWord, parseTesseractTsv } from "./layout-ocr-words";
 import { readImageInfo } from "./read-image-info";
+import { type LineReader, type PixelAccess, rereadDoubtfulWords } from "./reread-doubtful-words";
 import { DEFAULT_TEXT_LIMITS, type TextResult, textErr, textOk } from "./text-types";
 
 /** The subset of the Emscripten module and TessBaseAPI that we call. */
-export interface TessBaseApi {
+export interface TessBaseApi extends LineReader {
   Init(dataPath: string | null, language: string, oem: number): number;
   SetVariable(name: string, value: string): boolean;
   SetImageFile(exifOrientation: number, angle: number): number;
@@ -25,7 +26,7 @@ export interface TessBaseApi {
   End(): void;
 }
 
-export interface TesseractCoreModule {
+export interface TesseractCoreModule extends Partial<PixelAccess> {
   FS: {
     writeFile(path: string, data: Uint8Array): void;
     unlink(path: string): void;
@@ -122,17 +123,34 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
   }
 
   /** SetImageFile (a tesseract.js-core addition) reads /input with pixRead, so Leptonica decodes. */
-  const recognizeOriented = (
-    orientation: number,
-  ): { text: string; confidence: number } | "unreadable" | "failed" => {
+  interface Reading {
+    readonly orientation: number;
+    readonly words: OcrWord[];
+    /** Tesseract's own text, kept for a page where the layout leaves no word. */
+    readonly plain: string;
+    readonly confidence: number;
+  }
+  const recognizeOriented = (orientation: number): Reading | "unreadable" | "failed" => {
     api.Clear();
     if (api.SetImageFile(orientation, 0) !== 0) return "unreadable";
     if (api.Recognize(null) !== 0) return "failed";
-    // Reading order and table columns from the word boxes (as for text-layer PDFs); Tesseract's
-    // own text only where no word was left.
-    const text = layoutOcrWords(parseTesseractTsv(api.GetTSVText(0) ?? "")) ?? api.GetUTF8Text() ?? "";
-    return { text, confidence: text.trim() === "" ? 0 : Math.max(0, Math.min(100, api.MeanTextConf())) };
+    const words = parseTesseractTsv(api.GetTSVText(0) ?? "");
+    const plain = words.length > 0 ? "" : (api.GetUTF8Text() ?? "");
+    const empty = words.length === 0 && plain.trim() === "";
+    return {
+      orientation,
+      words,
+      plain,
+      confidence: empty ? 0 : Math.max(0, Math.min(100, api.MeanTextConf())),
+    };
   };
+  // Reading order and table columns from the word boxes (as for text-layer PDFs); Tesseract's
+  // own text only where no word was left.
+  const textOf = (reading: Reading) => layoutOcrWords(reading.words) ?? reading.plain;
+  const pixels: PixelAccess | null =
+    module._malloc && module._free && module._pixReadMem && module._pixDestroy
+      ? (module as PixelAccess)
+      : null;
 
   const probeOrientation = (orientation: number, width: number, height: number): number => {
     api.Clear();
@@ -164,11 +182,12 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
       const first = recognizeOriented(info.orientation);
       if (first === "unreadable") return textErr("image_unreadable", "The image could not be decoded.");
       if (first === "failed") return textErr("ocr_failed", "Text recognition failed.");
-      let best = first;
+      let best: Reading = first;
+      const hasText = (r: Reading) => r.words.length > 0 || r.plain.trim() !== "";
       // Low confidence on a page with text is also what a noisy photograph or a scan with uneven
       // lighting looks like through one global threshold (its specks read as text): read it again
       // with an adaptive threshold and keep the more confident reading.
-      if (first.text.trim() !== "" && first.confidence < LOW_CONFIDENCE) {
+      if (hasText(first) && first.confidence < LOW_CONFIDENCE) {
         api.SetVariable("thresholding_method", THRESHOLD_ADAPTIVE);
         const adaptive = recognizeOriented(info.orientation);
         if (typeof adaptive !== "string" && adaptive.confidence > best.confidence) best = adaptive;
@@ -176,7 +195,7 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
       }
       // Low confidence on a page with text is what a sideways or upside-down scan looks like:
       // probe the other orientations on a central band (cheap) and re-read the page if one wins.
-      if (best.text.trim() !== "" && best.confidence < LOW_CONFIDENCE) {
+      if (hasText(best) && best.confidence < LOW_CONFIDENCE) {
         const probes = ROTATIONS.map((o) => ({ o, conf: probeOrientation(o, info.width, info.height) }));
         const winner = probes.reduce((a, b) => (b.conf > a.conf ? b : a));
         if (winner.conf > best.confidence + 15) {
@@ -184,8 +203,12 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
           if (typeof rotated !== "string" && rotated.confidence > best.confidence) best = rotated;
         }
       }
+      // Doubtful numbers re-read alone from their boxes, on pages read upright (the boxes of a
+      // rotated reading are not in the decoded image's frame).
+      if (pixels && memory && best.orientation === 1 && best.words.length > 0)
+        best = { ...best, words: rereadDoubtfulWords(best.words, image, pixels, memory, api) };
       return textOk({
-        text: tidyOcrText(best.text),
+        text: tidyOcrText(textOf(best)),
         confidence: best.confidence,
         width: info.width,
         height: info.height,
@@ -223,12 +246,13 @@ export async function createOcrEngine(assets: OcrAssets): Promise<TextResult<Ocr
 }
 
 /**
- * Node and workerd instantiate the same way: Emscripten is handed a compiled module through
+ * Exported for the re-reading tests, which need the module's heap and decoder. Node and workerd
+ * instantiate the same way: Emscripten is handed a compiled module through
  * `instantiateWasm`, so it never fetches or compiles anything itself. Only where the module comes
  * from differs: compiled here from bytes (Node), or compiled by the bundler at deploy time (workerd,
  * where run-time compilation is forbidden).
  */
-async function instantiateCore(
+export async function instantiateCore(
   assets: OcrAssets,
 ): Promise<{ module: TesseractCoreModule; memory: WebAssembly.Memory | null }> {
   const wasmModule =
