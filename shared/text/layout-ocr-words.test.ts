@@ -125,6 +125,34 @@ describe("layoutOcrWords", () => {
     expect(lines).toEqual(["Safety netting", "Sodium 139 H", "Urea 5"]);
   });
 
+  it("finds blank lines from the line pitch, whatever the letters (and blur) of a one-word heading", () => {
+    // Body lines every 44 px with boxes 26-27 px tall; a blank line before "Driving", whose box
+    // (a capital and a descender, blurred) is 42 px tall, and before "Background".
+    const words: Word[] = [
+      [1, 40, 100, 200, "No known drug", 95, 27],
+      [2, 40, 144, 200, "allergies recorded", 95, 27],
+      [3, 40, 215, 101, "Driving", 95, 42],
+      [4, 40, 274, 200, "She may continue", 95, 26],
+      [5, 40, 318, 200, "to drive", 95, 26],
+      [6, 40, 405, 170, "Background", 95, 34],
+      [7, 40, 454, 80, "Gout", 95, 26],
+      [8, 40, 498, 80, "Asthma", 95, 26],
+    ];
+    const text = layoutOcrWords(parseTesseractTsv(tsv(words)))!;
+    expect(text.split("\n").map((l) => l.trim())).toEqual([
+      "No known drug",
+      "allergies recorded",
+      "",
+      "Driving",
+      "She may continue",
+      "to drive",
+      "",
+      "Background",
+      "Gout",
+      "Asthma",
+    ]);
+  });
+
   it("keeps words apart whose boxes touch, and strips a speck read as a quote before a word", () => {
     expect(
       layoutOcrWords(

@@ -64,6 +64,12 @@ function nearestWord(w: OcrWord, line: readonly OcrWord[]): number {
 
 /** A word box's height as a share of the type size. */
 const BOX_TO_TYPE_SIZE = 0.8;
+/**
+ * A line whose median word box is this much taller than the page's is set in larger type. A word
+ * with an ascender and a descender ("Driving") is already 1.3 times one with an ascender alone,
+ * and blur adds to it; a one-word heading in body type must not count as a title.
+ */
+const LARGER_TYPE = 1.8;
 /** Words shorter than this share of the page's typical word height are specks, whatever was read. */
 const MIN_HEIGHT_SHARE = 0.4;
 /**
@@ -102,6 +108,29 @@ function skewOf(lines: Iterable<readonly OcrWord[]>): number {
   }
   return slopes.length === 0 ? 0 : median(slopes);
 }
+
+/** Body text is set at about 1.2-1.4 times its type size from baseline to baseline. */
+const SINGLE_SPACING = 1.3;
+
+/**
+ * The page's type size. From the line pitch where the page has enough lines (the most common
+ * gap between neighbouring baselines is single spacing), since blur and JPEG make word boxes
+ * taller than the type, and a blank line is then a gap of about two pitches whatever the blur;
+ * from the word boxes otherwise (a box is about 0.8 of the type size).
+ */
+function pageTypeSize(baselines: readonly number[], typicalBox: number): number {
+  const fromBoxes = typicalBox / BOX_TO_TYPE_SIZE;
+  const sorted = [...baselines].sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (let i = 1; i < sorted.length; i++) {
+    const gap = sorted[i]! - sorted[i - 1]!;
+    // Lines of one baseline split by Tesseract, and blank-line gaps, are not the pitch.
+    if (gap > typicalBox * 0.6 && gap < typicalBox * 2.2) gaps.push(gap);
+  }
+  if (gaps.length < MIN_PITCH_SAMPLES) return fromBoxes;
+  return Math.min(fromBoxes, median(gaps) / SINGLE_SPACING);
+}
+const MIN_PITCH_SAMPLES = 5;
 
 /** Page text from word boxes; null when there are no words (the caller keeps Tesseract's text). */
 export function layoutOcrWords(words: readonly OcrWord[]): string | null {
@@ -144,17 +173,27 @@ export function layoutOcrWords(words: readonly OcrWord[]): string | null {
   const s = skewOf(kept.values());
   const cos = 1 / Math.sqrt(1 + s * s);
   const sin = s * cos;
-  const items: PositionedItem[] = [];
-  for (const lineWords of kept.values()) {
+  const levelled = [...kept.values()].map((lineWords) => {
     const level = lineWords.map((w) => {
       const bottom = w.top + w.height;
       return { w, x: w.left * cos + bottom * sin, bottom: -w.left * sin + bottom * cos };
     });
     // The line's baseline: the median bottom of its words (PDF coordinates grow upwards).
-    const baseline = median(level.map((l) => l.bottom));
-    // A word's box is about 0.8 of the type size (ascenders and descenders vary): the layout's
-    // line height is the type size, as pdf.js reports it.
-    const height = median(lineWords.map((w) => w.height)) / BOX_TO_TYPE_SIZE;
+    return { lineWords, level, baseline: median(level.map((l) => l.bottom)) };
+  });
+  const typeSize = pageTypeSize(
+    levelled.map((l) => l.baseline),
+    typical,
+  );
+  const items: PositionedItem[] = [];
+  for (const { lineWords, level, baseline } of levelled) {
+    // The layout's line height is the type size, as pdf.js reports it. A box's height depends on
+    // its letters (ascenders, descenders, a speck touching it, blur), so a line's own boxes say
+    // little: a line is set in the page's type size unless its words are clearly larger (a
+    // title). The blank lines the layout finds from the gaps between lines then do not come and
+    // go with the letters of a one-word heading.
+    const own = median(lineWords.map((w) => w.height));
+    const height = own > typical * LARGER_TYPE ? own / BOX_TO_TYPE_SIZE : typeSize;
     for (const { w, x } of level)
       items.push({ str: w.text, x, y: -baseline, width: w.width, height, word: true });
   }
