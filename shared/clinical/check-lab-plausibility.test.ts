@@ -89,7 +89,7 @@ describe("the limits table (data)", () => {
       expect(known.has(loinc), loinc).toBe(true);
       expect(limits.min).toBeLessThan(limits.max);
     }
-    expect(REVIEW_REASONS).toHaveLength(5);
+    expect(REVIEW_REASONS).toHaveLength(6);
   });
 
   it("marks a misread number on a text-layer page (no repair there) and keeps it", () => {

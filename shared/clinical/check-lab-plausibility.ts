@@ -23,6 +23,11 @@ export const REVIEW_REASONS = [
   "decimal_restored",
   /** Read by OCR from a page OCR was unsure of. */
   "low_ocr_confidence",
+  /**
+   * A medication, diagnosis or allergy whose name no terminology table knows (no generic drug,
+   * no ICD-10-CM code, no known substance): a misread or a model's wording, for a person to check.
+   */
+  "term_not_recognised",
 ] as const;
 export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
@@ -30,6 +35,15 @@ export type ReviewReason = (typeof REVIEW_REASONS)[number];
 export const TEXT_CONFIDENCE = 0.95;
 /** Below this OCR page confidence (Tesseract's mean word confidence, 0-100) a number needs review. */
 export const LOW_OCR_CONFIDENCE = 60;
+
+/** How sure any fact read from the page is before anything about the fact itself is checked. */
+export function readingConfidence(source: { ocr: boolean; ocrConfidence: number | null }): number {
+  return source.ocr ? Math.min(0.9, Math.max(0.3, (source.ocrConfidence ?? 75) / 100)) : TEXT_CONFIDENCE;
+}
+
+export function isLowOcrConfidence(source: { ocr: boolean; ocrConfidence: number | null }): boolean {
+  return source.ocr && source.ocrConfidence !== null && source.ocrConfidence < LOW_OCR_CONFIDENCE;
+}
 
 export interface PlausibilityVerdict {
   confidence: number;
@@ -43,11 +57,8 @@ export function checkLabPlausibility(
   // The one reason the reader gives itself (a restored decimal point) stays; the others are
   // this check's own and are worked out again, so checking twice gives the same verdict.
   const review: ReviewReason[] = lab.review?.includes("decimal_restored") ? ["decimal_restored"] : [];
-  let confidence = source.ocr
-    ? Math.min(0.9, Math.max(0.3, (source.ocrConfidence ?? 75) / 100))
-    : TEXT_CONFIDENCE;
-  if (source.ocr && source.ocrConfidence !== null && source.ocrConfidence < LOW_OCR_CONFIDENCE)
-    review.push("low_ocr_confidence");
+  let confidence = readingConfidence(source);
+  if (isLowOcrConfidence(source)) review.push("low_ocr_confidence");
   const value = typeof lab.value === "number" ? lab.value : null;
   if (value !== null) {
     const limits = lab.loinc ? LAB_LIMITS[lab.loinc] : undefined;

@@ -8,6 +8,7 @@
  * was invented (or mangled) and is dropped and counted, never stored.
  */
 import type { StructuredTask } from "../llm/llm-gateway";
+import { assessClinicalFacts } from "./assess-fact-confidence";
 import { assessLabResults } from "./check-lab-plausibility";
 import type { PageText } from "./document-lines";
 import { extractClinicalFacts, ON_BOX_PROVIDER } from "./extract-clinical-facts";
@@ -145,16 +146,27 @@ export function groundClinicalExtraction(
   const allText = lower(pages.map((p) => p.text).join("\n"));
   const facility = output.classification.facility;
   const facilityKept = facility === null || allText.includes(lower(facility.trim()));
+  // Whatever the provider, facts are assessed against the page they were read on (a model's own
+  // confidence, if it gave one, is replaced).
+  const assessed = assessClinicalFacts(
+    {
+      medications: medications.kept,
+      diagnoses: diagnoses.kept,
+      allergies: allergies.kept,
+      vitals: vitals.kept,
+    },
+    pages,
+  );
   return {
     output: {
       ...output,
       classification: { ...output.classification, facility: facilityKept ? facility : null },
       // Whatever the provider, numbers are checked against the page they were read on.
       labs: assessLabResults(labs.kept, pages),
-      medications: medications.kept,
-      diagnoses: diagnoses.kept,
-      allergies: allergies.kept,
-      vitals: vitals.kept,
+      medications: assessed.medications,
+      diagnoses: assessed.diagnoses,
+      allergies: assessed.allergies,
+      vitals: assessed.vitals,
     },
     dropped:
       labs.dropped +

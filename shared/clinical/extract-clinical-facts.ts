@@ -3,6 +3,7 @@
  * ClinicalExtraction out. Uses only the curated terminology and patterns in this folder; no network
  * and no model. The document id and extraction version are added by the caller.
  */
+import { assessClinicalFacts } from "./assess-fact-confidence";
 import { assessLabResults } from "./check-lab-plausibility";
 import { classifyDocument } from "./classify-document";
 import { type DocLine, type PageText, segmentDocument } from "./document-lines";
@@ -25,15 +26,24 @@ export function extractClinicalFacts(pages: readonly PageText[]): ClinicalExtrac
     pages,
   );
   const { allergies, noKnownAllergies } = extractAllergies(lines);
+  const facts = assessClinicalFacts(
+    {
+      medications: extractMedications(lines),
+      diagnoses: extractDiagnoses(lines),
+      allergies,
+      vitals: extractVitals(lines),
+    },
+    pages,
+  );
   return {
     provider: ON_BOX_PROVIDER,
     classification,
     labs,
-    medications: extractMedications(lines),
-    diagnoses: extractDiagnoses(lines),
-    allergies,
+    medications: facts.medications,
+    diagnoses: facts.diagnoses,
+    allergies: facts.allergies,
     no_known_allergies: noKnownAllergies,
-    vitals: extractVitals(lines),
+    vitals: facts.vitals,
   };
 }
 

@@ -68,6 +68,15 @@ export const LabResultSchema = z.object({
 });
 export type LabResult = z.infer<typeof LabResultSchema>;
 
+/**
+ * How sure a medication, diagnosis, allergy or vital sign is, and why a person should check it
+ * (assess-fact-confidence.ts); absent on facts stored before it was computed.
+ */
+const assessed = {
+  confidence: z.number().min(0).max(1).optional(),
+  review: z.array(z.enum(REVIEW_REASONS)).optional(),
+};
+
 export const MedicationSchema = z.object({
   name: z.string().min(1),
   /** Generic name from the drug table (brand names resolved), null when the drug is unknown. */
@@ -76,6 +85,7 @@ export const MedicationSchema = z.object({
   route: z.string().nullable(),
   frequency: z.string().nullable(),
   provenance: ProvenanceSchema,
+  ...assessed,
 });
 export type Medication = z.infer<typeof MedicationSchema>;
 
@@ -90,6 +100,7 @@ export const DiagnosisSchema = z.object({
   negated: z.boolean(),
   family_history: z.boolean(),
   provenance: ProvenanceSchema,
+  ...assessed,
 });
 export type Diagnosis = z.infer<typeof DiagnosisSchema>;
 
@@ -97,6 +108,7 @@ export const AllergySchema = z.object({
   substance: z.string().min(1),
   reaction: z.string().nullable(),
   provenance: ProvenanceSchema,
+  ...assessed,
 });
 export type Allergy = z.infer<typeof AllergySchema>;
 
@@ -105,6 +117,7 @@ export const VitalSchema = z.object({
   value: z.string().min(1),
   unit: z.string().nullable(),
   provenance: ProvenanceSchema,
+  ...assessed,
 });
 export type Vital = z.infer<typeof VitalSchema>;
 

@@ -35,6 +35,31 @@ interface Cited {
   provenance: FactProvenance[];
 }
 
+/**
+ * How sure the reading is (0..1; null for facts stored before it was computed) and why a person
+ * should check it. An item read in several places takes its surest reading: a second source
+ * that reads the same fact clearly outweighs a smudged scan.
+ */
+interface Assessed {
+  confidence: number | null;
+  review: ReviewReason[];
+}
+
+const assessedOf = (f: {
+  confidence?: number | undefined;
+  review?: ReviewReason[] | undefined;
+}): Assessed => ({
+  confidence: f.confidence ?? null,
+  review: f.review ?? [],
+});
+
+function keepSurest(seen: Assessed, other: Assessed): void {
+  if (other.confidence !== null && (seen.confidence === null || other.confidence > seen.confidence)) {
+    seen.confidence = other.confidence;
+    seen.review = other.review;
+  }
+}
+
 export interface RecordLab extends Cited {
   name: string;
   loinc: string | null;
@@ -54,7 +79,7 @@ export interface RecordLab extends Cited {
   review: ReviewReason[];
 }
 
-export interface RecordMedication extends Cited {
+export interface RecordMedication extends Cited, Assessed {
   name: string;
   genericName: string | null;
   dose: string | null;
@@ -62,7 +87,7 @@ export interface RecordMedication extends Cited {
   frequency: string | null;
 }
 
-export interface RecordDiagnosis extends Cited {
+export interface RecordDiagnosis extends Cited, Assessed {
   text: string;
   icd10: string | null;
   icd10Source: "printed" | "terminology" | null;
@@ -71,12 +96,12 @@ export interface RecordDiagnosis extends Cited {
   familyHistory: boolean;
 }
 
-export interface RecordAllergy extends Cited {
+export interface RecordAllergy extends Cited, Assessed {
   substance: string;
   reaction: string | null;
 }
 
-export interface RecordVital extends Cited {
+export interface RecordVital extends Cited, Assessed {
   type: "bp" | "hr" | "rr" | "temp" | "spo2" | "weight" | "height" | "bmi";
   value: string;
   unit: string | null;
@@ -241,24 +266,32 @@ export async function buildPatientRecord(
             dose: m.dose,
             route: m.route,
             frequency: m.frequency,
+            ...assessedOf(m),
           }),
           // Same drug and dose: a route or frequency one list left out is taken from another.
           (seen) => {
             seen.route ??= m.route;
             seen.frequency ??= m.frequency;
+            keepSurest(seen, assessedOf(m));
           },
         );
         break;
       }
       case "diagnosis": {
         const d = parseStored(DiagnosisSchema, f.kind, f.data);
-        diagnoses.add(f.dedup_key, provenance, () => ({
-          text: d.text,
-          icd10: d.icd10,
-          icd10Source: d.icd10_source,
-          negated: d.negated,
-          familyHistory: d.family_history,
-        }));
+        diagnoses.add(
+          f.dedup_key,
+          provenance,
+          () => ({
+            text: d.text,
+            icd10: d.icd10,
+            icd10Source: d.icd10_source,
+            negated: d.negated,
+            familyHistory: d.family_history,
+            ...assessedOf(d),
+          }),
+          (seen) => keepSurest(seen, assessedOf(d)),
+        );
         break;
       }
       case "allergy": {
@@ -266,21 +299,28 @@ export async function buildPatientRecord(
         allergies.add(
           f.dedup_key,
           provenance,
-          () => ({ substance: a.substance, reaction: a.reaction }),
+          () => ({ substance: a.substance, reaction: a.reaction, ...assessedOf(a) }),
           (seen) => {
             seen.reaction ??= a.reaction;
+            keepSurest(seen, assessedOf(a));
           },
         );
         break;
       }
       case "vital": {
         const v = parseStored(VitalSchema, f.kind, f.data);
-        vitals.add(f.dedup_key, provenance, () => ({
-          type: v.type,
-          value: v.value,
-          unit: v.unit,
-          observedAt: f.service_date,
-        }));
+        vitals.add(
+          f.dedup_key,
+          provenance,
+          () => ({
+            type: v.type,
+            value: v.value,
+            unit: v.unit,
+            observedAt: f.service_date,
+            ...assessedOf(v),
+          }),
+          (seen) => keepSurest(seen, assessedOf(v)),
+        );
         break;
       }
     }

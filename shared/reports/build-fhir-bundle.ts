@@ -180,15 +180,7 @@ export async function buildFhirBundle(input: {
       // A number marked for review (check-lab-plausibility.ts) is not a final result until a
       // person has checked it against the source.
       status: lab.review.length > 0 ? "preliminary" : "final",
-      ...(lab.review.length > 0
-        ? {
-            note: [
-              {
-                text: `Needs review before use: ${lab.review.join(", ")} (read by MedCHR from the source document)`,
-              },
-            ],
-          }
-        : {}),
+      ...reviewNote(lab.review),
       category: [
         {
           coding: [
@@ -311,7 +303,9 @@ export async function buildFhirBundle(input: {
         coding: [
           {
             system: "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-            code: d.negated ? "refuted" : "confirmed",
+            // A reading marked for review (assess-fact-confidence.ts) is not confirmed until a
+            // person has checked it.
+            code: d.negated ? "refuted" : d.review.length > 0 ? "unconfirmed" : "confirmed",
           },
         ],
       },
@@ -324,6 +318,7 @@ export async function buildFhirBundle(input: {
       ],
       code,
       subject,
+      ...reviewNote(d.review),
     });
   }
 
@@ -337,6 +332,7 @@ export async function buildFhirBundle(input: {
       medicationCodeableConcept: { text: m.name },
       subject,
       ...(dosage ? { dosage: [{ text: dosage }] } : {}),
+      ...reviewNote(m.review),
       ...derivedFrom(m.provenance),
     });
   }
@@ -361,6 +357,7 @@ export async function buildFhirBundle(input: {
       code: { text: a.substance },
       patient: subject,
       ...(a.reaction ? { reaction: [{ manifestation: [{ text: a.reaction }] }] } : {}),
+      ...reviewNote(a.review),
     });
   }
 
@@ -453,5 +450,15 @@ export async function buildFhirBundle(input: {
     type: "collection",
     timestamp: input.now.toISOString(),
     entry: entries,
+  };
+}
+
+/** A FHIR note saying why a fact needs a person's check (empty when nothing is against it). */
+function reviewNote(review: readonly string[]): { note?: { text: string }[] } {
+  if (review.length === 0) return {};
+  return {
+    note: [
+      { text: `Needs review before use: ${review.join(", ")} (read by MedCHR from the source document)` },
+    ],
   };
 }

@@ -30,13 +30,14 @@ export const VITAL_NAMES = {
   bmi: "Body mass index",
 };
 
-/** Why a lab number needs a person's check (check-lab-plausibility.ts REVIEW_REASONS). */
+/** Why a reading needs a person's check (check-lab-plausibility.ts REVIEW_REASONS). */
 export const REVIEW_NAMES = {
   implausible_value: "outside what a patient's result can be",
   decimal_suspect: "a decimal point may be lost",
   decimal_restored: "decimal point restored from the range",
   flag_inconsistent: "the flag disagrees with the value",
   low_ocr_confidence: "the scan was hard to read",
+  term_not_recognised: "the name is not in MedCHR's terminology",
 };
 
 /** "Check: a decimal point may be lost; the flag disagrees with the value". */

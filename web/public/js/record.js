@@ -105,14 +105,7 @@ function render(record, patientId, filenames) {
       }
       const result = text(`${lab.value}${lab.unit ? ` ${lab.unit}` : ""}`);
       result.className = "number";
-      // A number the reader is unsure of is shown as such, with why: never as if certain.
-      if (Array.isArray(lab.review) && lab.review.length > 0) {
-        row.classList.add("needs-review");
-        const note = document.createElement("span");
-        note.className = "review-note";
-        note.textContent = describeReview(lab.review);
-        result.append(" ", badge("Check", "warn", note.textContent), note);
-      }
+      markForReview(row, result, lab);
       row.append(
         test,
         result,
@@ -138,6 +131,7 @@ function render(record, patientId, filenames) {
         generic.textContent = `(${med.genericName})`;
         name.append(" ", generic);
       }
+      markForReview(row, name, med);
       row.append(name, text(med.dose), text(med.route), text(med.frequency), source(med));
       return row;
     }),
@@ -159,6 +153,7 @@ function render(record, patientId, filenames) {
       }
       if (dx.familyHistory)
         name.append(" ", badge("Family history", "", "Family history: a relative's condition"));
+      markForReview(row, name, dx);
       const code = text(dx.icd10 ?? "-");
       if (dx.icd10 && dx.icd10Source === "terminology") {
         const note = document.createElement("span");
@@ -178,6 +173,7 @@ function render(record, patientId, filenames) {
       const name = document.createElement("th");
       name.scope = "row";
       name.textContent = allergy.substance;
+      markForReview(row, name, allergy);
       row.append(name, text(allergy.reaction), source(allergy));
       return row;
     }),
@@ -190,15 +186,28 @@ function render(record, patientId, filenames) {
       const name = document.createElement("th");
       name.scope = "row";
       name.textContent = VITAL_NAMES[/** @type {keyof typeof VITAL_NAMES} */ (vital.type)] ?? vital.type;
-      row.append(
-        name,
-        text(`${vital.value}${vital.unit ? ` ${vital.unit}` : ""}`),
-        calendarCell(vital.observedAt),
-        source(vital),
-      );
+      const reading = text(`${vital.value}${vital.unit ? ` ${vital.unit}` : ""}`);
+      markForReview(row, reading, vital);
+      row.append(name, reading, calendarCell(vital.observedAt), source(vital));
       return row;
     }),
   );
+}
+
+/**
+ * A reading the reader is unsure of (a number, a name no terminology knows, a hard scan) is shown
+ * as such, with why: never as if certain.
+ * @param {HTMLElement} row
+ * @param {HTMLElement} cell where the "Check" badge and its reasons go
+ * @param {{ review?: string[] }} item
+ */
+function markForReview(row, cell, item) {
+  if (!Array.isArray(item.review) || item.review.length === 0) return;
+  row.classList.add("needs-review");
+  const note = document.createElement("span");
+  note.className = "review-note";
+  note.textContent = describeReview(item.review);
+  cell.append(" ", badge("Check", "warn", note.textContent), note);
 }
 
 function fill(id, rows) {

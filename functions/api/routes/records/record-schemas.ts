@@ -22,6 +22,23 @@ const ProvenanceSchema = z
 
 const cited = { provenance: z.array(ProvenanceSchema).min(1).describe("Every place the item was read") };
 
+/** How sure a medication, diagnosis, allergy or vital sign is, and why to check it. */
+const assessed = {
+  confidence: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .describe(
+      "How sure the reading is, 0 to 1 (its surest citation); null for facts read before it was computed",
+    ),
+  review: z
+    .array(z.enum(REVIEW_REASONS))
+    .describe(
+      "Why a person should check the item before relying on it (a name no terminology knows, unsure OCR); empty when nothing is against it",
+    ),
+};
+
 const LabSchema = z
   .object({
     name: z.string().describe("As printed"),
@@ -58,6 +75,7 @@ const MedicationSchema = z
     dose: z.string().nullable(),
     route: z.string().nullable(),
     frequency: z.string().nullable(),
+    ...assessed,
     ...cited,
   })
   .openapi("RecordMedication");
@@ -69,12 +87,13 @@ const DiagnosisSchema = z
     icd10Source: z.enum(["printed", "terminology"]).nullable(),
     negated: z.boolean().describe('"denies", "no history of", "negative for", "ruled out"'),
     familyHistory: z.boolean(),
+    ...assessed,
     ...cited,
   })
   .openapi("RecordDiagnosis");
 
 const AllergySchema = z
-  .object({ substance: z.string(), reaction: z.string().nullable(), ...cited })
+  .object({ substance: z.string(), reaction: z.string().nullable(), ...assessed, ...cited })
   .openapi("RecordAllergy");
 
 const VitalSchema = z
@@ -83,6 +102,7 @@ const VitalSchema = z
     value: z.string(),
     unit: z.string().nullable(),
     observedAt: isoDate.nullable().describe("Service date of the document"),
+    ...assessed,
     ...cited,
   })
   .openapi("RecordVital");
