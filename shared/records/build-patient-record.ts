@@ -189,6 +189,35 @@ class Grouped<T extends Cited> {
   }
 }
 
+/**
+ * A group of medications, diagnoses, allergies or vitals: each item carries its fact's
+ * confidence and review reasons, and an item read again keeps its surest reading.
+ */
+class AssessedGrouped<T extends Cited & Assessed> {
+  readonly #group = new Grouped<T>();
+  add(
+    key: string,
+    provenance: FactProvenance,
+    fact: { confidence?: number | undefined; review?: ReviewReason[] | undefined },
+    make: () => Omit<T, "provenance" | keyof Assessed>,
+    merge?: (item: T) => void,
+  ) {
+    const assessed = assessedOf(fact);
+    this.#group.add(
+      key,
+      provenance,
+      () => ({ ...make(), ...assessed }) as Omit<T, "provenance">,
+      (seen) => {
+        merge?.(seen);
+        keepSurest(seen, assessed);
+      },
+    );
+  }
+  list(): T[] {
+    return this.#group.list();
+  }
+}
+
 export async function buildPatientRecord(
   tx: Tx,
   patientId: string,
@@ -220,10 +249,10 @@ export async function buildPatientRecord(
     order by v.service_date desc nulls last, d.created_at desc, d.id, f.kind, f.ordinal`;
 
   const labs = new Grouped<RecordLab>();
-  const medications = new Grouped<RecordMedication>();
-  const diagnoses = new Grouped<RecordDiagnosis>();
-  const allergies = new Grouped<RecordAllergy>();
-  const vitals = new Grouped<RecordVital>();
+  const medications = new AssessedGrouped<RecordMedication>();
+  const diagnoses = new AssessedGrouped<RecordDiagnosis>();
+  const allergies = new AssessedGrouped<RecordAllergy>();
+  const vitals = new AssessedGrouped<RecordVital>();
 
   for (const f of facts) {
     const provenance: FactProvenance = {
@@ -260,38 +289,31 @@ export async function buildPatientRecord(
         medications.add(
           f.dedup_key,
           provenance,
+          m,
           () => ({
             name: m.name,
             genericName: m.generic_name,
             dose: m.dose,
             route: m.route,
             frequency: m.frequency,
-            ...assessedOf(m),
           }),
           // Same drug and dose: a route or frequency one list left out is taken from another.
           (seen) => {
             seen.route ??= m.route;
             seen.frequency ??= m.frequency;
-            keepSurest(seen, assessedOf(m));
           },
         );
         break;
       }
       case "diagnosis": {
         const d = parseStored(DiagnosisSchema, f.kind, f.data);
-        diagnoses.add(
-          f.dedup_key,
-          provenance,
-          () => ({
-            text: d.text,
-            icd10: d.icd10,
-            icd10Source: d.icd10_source,
-            negated: d.negated,
-            familyHistory: d.family_history,
-            ...assessedOf(d),
-          }),
-          (seen) => keepSurest(seen, assessedOf(d)),
-        );
+        diagnoses.add(f.dedup_key, provenance, d, () => ({
+          text: d.text,
+          icd10: d.icd10,
+          icd10Source: d.icd10_source,
+          negated: d.negated,
+          familyHistory: d.family_history,
+        }));
         break;
       }
       case "allergy": {
@@ -299,28 +321,22 @@ export async function buildPatientRecord(
         allergies.add(
           f.dedup_key,
           provenance,
-          () => ({ substance: a.substance, reaction: a.reaction, ...assessedOf(a) }),
+          a,
+          () => ({ substance: a.substance, reaction: a.reaction }),
           (seen) => {
             seen.reaction ??= a.reaction;
-            keepSurest(seen, assessedOf(a));
           },
         );
         break;
       }
       case "vital": {
         const v = parseStored(VitalSchema, f.kind, f.data);
-        vitals.add(
-          f.dedup_key,
-          provenance,
-          () => ({
-            type: v.type,
-            value: v.value,
-            unit: v.unit,
-            observedAt: f.service_date,
-            ...assessedOf(v),
-          }),
-          (seen) => keepSurest(seen, assessedOf(v)),
-        );
+        vitals.add(f.dedup_key, provenance, v, () => ({
+          type: v.type,
+          value: v.value,
+          unit: v.unit,
+          observedAt: f.service_date,
+        }));
         break;
       }
     }

@@ -157,8 +157,8 @@ export function layoutOcrWords(words: readonly OcrWord[]): string | null {
         const length = [...w.text].length;
         // A number is never dropped for its confidence (the plausibility check marks a doubtful
         // one), unless its box is far wider than its digits could be: a smudge.
-        const smudge = !/\d/.test(w.text) || w.width > w.height * length * SMUDGE_WIDTH_PER_CHARACTER;
-        const stray = w.confidence < STRAY_WORD_CONFIDENCE && length <= STRAY_WORD_MAX_LENGTH && smudge;
+        const mayBeSpeck = !/\d/.test(w.text) || w.width > w.height * length * SMUDGE_WIDTH_PER_CHARACTER;
+        const stray = w.confidence < STRAY_WORD_CONFIDENCE && length <= STRAY_WORD_MAX_LENGTH && mayBeSpeck;
         return !isPunctuation(w) && !stray;
       })
       .map((w) =>

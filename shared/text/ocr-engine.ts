@@ -11,17 +11,16 @@ import { readImageInfo } from "./read-image-info";
 import { type LineReader, type PixelAccess, rereadDoubtfulWords } from "./reread-doubtful-words";
 import { DEFAULT_TEXT_LIMITS, type TextResult, textErr, textOk } from "./text-types";
 
-/** The subset of the Emscripten module and TessBaseAPI that we call. */
+/**
+ * The subset of the Emscripten module and TessBaseAPI that we call (SetVariable, Recognize,
+ * GetUTF8Text, MeanTextConf and SetImage come with LineReader).
+ */
 export interface TessBaseApi extends LineReader {
   Init(dataPath: string | null, language: string, oem: number): number;
-  SetVariable(name: string, value: string): boolean;
   SetImageFile(exifOrientation: number, angle: number): number;
   SetRectangle(left: number, top: number, width: number, height: number): void;
-  Recognize(monitor: null): number;
-  GetUTF8Text(): string;
   /** Word boxes with confidences, one TSV row per page/block/paragraph/line/word. */
   GetTSVText(pageNumber: number): string;
-  MeanTextConf(): number;
   Clear(): void;
   End(): void;
 }

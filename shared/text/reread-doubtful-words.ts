@@ -32,7 +32,7 @@ export interface LineReader {
 }
 
 /** Words read with at least this confidence are left alone. */
-export const DOUBTFUL_CONFIDENCE = 90;
+const DOUBTFUL_CONFIDENCE = 90;
 /** A re-reading replaces the word only when it is this much surer ... */
 const CONFIDENCE_GAIN = 10;
 /** ... and at least this sure. */
@@ -54,7 +54,7 @@ const PIX_WORDS_PER_LINE = 16;
 const PIX_COLORMAP = 44;
 const PIX_DATA = 48;
 
-export interface DecodedPage {
+interface DecodedPage {
   readonly width: number;
   readonly height: number;
   /** Grey value 0-255 at (x, y). */
@@ -71,7 +71,7 @@ const digits = (s: string) => (s.replace(/t0/g, "to").match(/\d/g) ?? []).length
  */
 const LOST_DIGIT_CONFIDENCE = 50;
 
-export function isDoubtfulNumber(word: OcrWord): boolean {
+function isDoubtfulNumber(word: OcrWord): boolean {
   return word.confidence < DOUBTFUL_CONFIDENCE && /\d/.test(word.text);
 }
 
